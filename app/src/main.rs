@@ -1,0 +1,10 @@
+//! soo-app: the soo explainer and in-browser trainer. A thin shell: every number it shows is
+//! computed by soo-core; this crate only asks, waits and draws.
+
+mod adapter;
+mod components;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(components::App);
+}

@@ -1,0 +1,105 @@
+//! Choosing the compute device: WebGPU/Vulkan/Metal through burn's `wgpu` backend when there is
+//! one, burn's `flex` CPU backend otherwise, and always a sentence saying which one and why.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+/// The burn backends soo knows how to run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// burn's pure-Rust CPU backend (native and wasm).
+    Flex,
+    /// burn's wgpu backend: WebGPU in a browser, Vulkan or Metal natively.
+    Wgpu,
+}
+
+impl BackendKind {
+    /// The name users see and type (`--backend wgpu`).
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Flex => "flex",
+            BackendKind::Wgpu => "wgpu",
+        }
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "flex" | "cpu" => Ok(BackendKind::Flex),
+            "wgpu" | "gpu" | "webgpu" => Ok(BackendKind::Wgpu),
+            other => Err(format!(
+                "unknown backend '{other}': use 'flex' (CPU) or 'wgpu' (GPU)"
+            )),
+        }
+    }
+}
+
+/// A ready device, which backend it is, and why that backend was chosen.
+#[derive(Debug, Clone)]
+pub struct SelectedDevice {
+    /// The burn device, with autodiff enabled so that it can train.
+    pub device: Device,
+    /// Which backend runs.
+    pub kind: BackendKind,
+    /// Why: shown to the user next to the backend's name.
+    pub reason: String,
+}
+
+/// The CPU device: always available.
+pub fn flex_device() -> Device {
+    Device::flex().autodiff()
+}
+
+/// Sets up burn's wgpu runtime. In a browser this must happen before any tensor exists, and
+/// it must be awaited: a browser cannot block on the GPU.
+#[cfg(feature = "wgpu")]
+pub async fn wgpu_device() -> crate::Result<Device> {
+    Device::wgpu_options()
+        .init_async()
+        .await
+        .map(Device::autodiff)
+        .map_err(|e| crate::Error::Device(format!("wgpu could not start: {e}")))
+}
+
+/// Picks the device for `preferred`, falling back to the CPU with the reason when the GPU path
+/// fails. Never fails itself: the CPU is always there.
+pub async fn select_device(preferred: BackendKind) -> SelectedDevice {
+    match preferred {
+        BackendKind::Flex => SelectedDevice {
+            device: flex_device(),
+            kind: BackendKind::Flex,
+            reason: "the CPU backend was asked for".into(),
+        },
+        BackendKind::Wgpu => gpu_or_cpu().await,
+    }
+}
+
+#[cfg(feature = "wgpu")]
+async fn gpu_or_cpu() -> SelectedDevice {
+    match wgpu_device().await {
+        Ok(device) => SelectedDevice {
+            device,
+            kind: BackendKind::Wgpu,
+            reason: "a GPU adapter was found".into(),
+        },
+        Err(e) => SelectedDevice {
+            device: flex_device(),
+            kind: BackendKind::Flex,
+            reason: format!("{e}; running on the CPU instead"),
+        },
+    }
+}
+
+#[cfg(not(feature = "wgpu"))]
+async fn gpu_or_cpu() -> SelectedDevice {
+    SelectedDevice {
+        device: flex_device(),
+        kind: BackendKind::Flex,
+        reason: "this build has no GPU backend (the 'wgpu' feature is off); running on the CPU"
+            .into(),
+    }
+}

@@ -1,0 +1,15 @@
+//! The one error type of the core: every failure names what went wrong in words a user can act on.
+
+/// Anything that can go wrong in soo-core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No compute device could be set up (for example: WebGPU is missing in this browser).
+    #[error("no usable compute device: {0}")]
+    Device(String),
+    /// A tensor could not be read back from the device.
+    #[error("reading a tensor back from the device failed: {0}")]
+    Readback(String),
+}
+
+/// `Result` with the core's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,18 @@
+//! soo-core: everything in soo that computes.
+//!
+//! Self-Other Overlap (SOO) fine-tuning trains LoRA adapters so that a model's activations on a
+//! self-referencing prompt match those on its other-referencing twin. This crate holds the
+//! models, the losses, the evaluation and the training loop. It runs on any burn device (the
+//! `flex` CPU backend, or `wgpu` for WebGPU/Vulkan/Metal), compiles natively and to
+//! `wasm32-unknown-unknown`, never prints and never touches the DOM: the `soo` command line and
+//! the browser app are thin shells around it.
+
+pub mod device;
+pub mod error;
+pub mod rng;
+pub mod selfcheck;
+
+pub use error::{Error, Result};
+
+/// burn, re-exported so that the shells use the exact version the core was built with.
+pub use burn;
