@@ -9,8 +9,11 @@
 
 pub mod device;
 pub mod error;
+pub mod load;
+pub mod model;
 pub mod rng;
 pub mod selfcheck;
+pub mod text;
 
 pub use error::{Error, Result};
 

@@ -1,0 +1,44 @@
+//! The subcommands of `soo`, one module each. Every subcommand returns the core's error; this
+//! module prints it as one line (`error: <file>: <problem>`) and exits with status 1.
+
+mod progress;
+mod selfcheck;
+mod tokenize;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "soo",
+    version,
+    about = "Self-Other Overlap fine-tuning toolkit"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one training step of a tiny MLP on fixed inputs: checks that the backend computes,
+    /// differentiates and optimises correctly (the browser runs the same step).
+    Selfcheck(selfcheck::SelfcheckArgs),
+    /// Show the token ids (and tokens) a model's tokenizer makes of a text.
+    Tokenize(tokenize::TokenizeArgs),
+}
+
+/// Parses the command line, runs the subcommand and returns the process's exit status.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Selfcheck(args) => selfcheck::run(args),
+        Command::Tokenize(args) => tokenize::run(args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! Decoder-only transformers (Llama, Mistral, Qwen 2, Gemma 2) that compute what Hugging Face
+//! transformers computes, on any burn device, with autodiff.
+//!
+//! Build a [`Model`] from a config.json and a [`WeightSource`]; run [`Model::forward`] for
+//! logits plus the outputs of chosen modules ([`ModulePath`], e.g. `layers.18.self_attn.o_proj`),
+//! or [`Model::forward_cached`] to decode a token at a time.
+
+mod attention;
+pub mod capture;
+mod decoder;
+pub mod gemma2;
+pub mod llama;
+mod mlp;
+mod norm;
+mod projection;
+pub mod qwen2;
+mod rope;
+mod shared;
+mod weights;
+
+use std::collections::BTreeMap;
+
+use burn::module::Module;
+use burn::tensor::{Device, Int, Tensor};
+
+pub use capture::{ModulePath, Site};
+pub use decoder::KvCache;
+pub use rope::RopeConfig;
+
+use crate::load::WeightSource;
+use crate::{Error, Result};
+use decoder::{Decoder, Spec};
+use shared::config_error;
+
+/// The model families soo runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `llama`: Llama 2/3, SmolLM2 and other Llama-shaped models.
+    Llama,
+    /// `mistral`: Llama with a sliding window.
+    Mistral,
+    /// `qwen2`: Qwen 2 and 2.5.
+    Qwen2,
+    /// `gemma2`: Gemma 2.
+    Gemma2,
+}
+
+/// A parsed config.json, by family.
+#[derive(Debug, Clone)]
+pub enum ModelConfig {
+    /// `llama` or `mistral` (the family says which).
+    Llama(Family, llama::LlamaConfig),
+    /// `qwen2`.
+    Qwen2(qwen2::Qwen2Config),
+    /// `gemma2`.
+    Gemma2(gemma2::Gemma2Config),
+}
+
+impl ModelConfig {
+    /// Reads config.json, choosing the family by `model_type` (or, failing that, by
+    /// `architectures`).
+    pub fn from_json(config: &serde_json::Value) -> Result<Self> {
+        let model_type = config.get("model_type").and_then(|v| v.as_str());
+        let architecture = config
+            .get("architectures")
+            .and_then(|v| v.get(0))
+            .and_then(|v| v.as_str());
+        let family = match (model_type, architecture) {
+            (Some("llama"), _) | (None, Some("LlamaForCausalLM")) => Family::Llama,
+            (Some("mistral"), _) | (None, Some("MistralForCausalLM")) => Family::Mistral,
+            (Some("qwen2"), _) | (None, Some("Qwen2ForCausalLM")) => Family::Qwen2,
+            (Some("gemma2"), _) | (None, Some("Gemma2ForCausalLM")) => Family::Gemma2,
+            (None, None) => {
+                return Err(config_error(
+                    "neither model_type nor architectures is given",
+                ));
+            }
+            (other, arch) => {
+                return Err(Error::Unsupported(format!(
+                    "model type {} ({}): soo runs llama, mistral, qwen2 and gemma2",
+                    other.unwrap_or("?"),
+                    arch.unwrap_or("?")
+                )));
+            }
+        };
+        fn parse<T: serde::de::DeserializeOwned>(config: &serde_json::Value) -> Result<T> {
+            T::deserialize(config).map_err(|e| config_error(e.to_string()))
+        }
+        Ok(match family {
+            Family::Llama | Family::Mistral => ModelConfig::Llama(family, parse(config)?),
+            Family::Qwen2 => ModelConfig::Qwen2(parse(config)?),
+            Family::Gemma2 => ModelConfig::Gemma2(parse(config)?),
+        })
+    }
+
+    /// Reads config.json from its bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| config_error(format!("not valid JSON: {e}")))?;
+        Self::from_json(&value)
+    }
+
+    /// Which family this is.
+    pub fn family(&self) -> Family {
+        match self {
+            ModelConfig::Llama(family, _) => *family,
+            ModelConfig::Qwen2(_) => Family::Qwen2,
+            ModelConfig::Gemma2(_) => Family::Gemma2,
+        }
+    }
+
+    fn spec(&self) -> Result<Spec> {
+        match self {
+            ModelConfig::Llama(_, c) => c.spec(),
+            ModelConfig::Qwen2(c) => c.spec(),
+            ModelConfig::Gemma2(c) => c.spec(),
+        }
+    }
+}
+
+/// What a forward pass returns.
+#[derive(Debug, Clone)]
+pub struct ForwardOutput {
+    /// `[batch, seq, vocab]`.
+    pub logits: Tensor<3>,
+    /// The requested module outputs, by canonical name (`layers.1.self_attn.o_proj`), each
+    /// `[batch, seq, width]`, still attached to the autodiff graph.
+    pub captures: BTreeMap<String, Tensor<3>>,
+}
+
+/// A causal language model of any supported family.
+#[derive(Module, Debug)]
+pub struct Model {
+    decoder: Decoder,
+    #[module(skip)]
+    family: Family,
+    hidden: usize,
+    vocab: usize,
+}
+
+impl Model {
+    /// Builds the model from its parsed config and weights (Hugging Face names), on `device`.
+    /// `weights_file` names the weights in error messages.
+    pub fn load(
+        config: &ModelConfig,
+        weights: &dyn WeightSource,
+        weights_file: &str,
+        device: &Device,
+    ) -> Result<Self> {
+        let spec = config.spec()?;
+        let weights = weights::Weights::new(weights, weights_file, device);
+        Ok(Model {
+            decoder: Decoder::load(&weights, &spec)?,
+            family: config.family(),
+            hidden: spec.attention.hidden,
+            vocab: spec.vocab,
+        })
+    }
+
+    /// [`Model::load`] from config.json as a JSON value.
+    pub fn from_config_json(
+        config: &serde_json::Value,
+        weights: &dyn WeightSource,
+        weights_file: &str,
+        device: &Device,
+    ) -> Result<Self> {
+        Self::load(
+            &ModelConfig::from_json(config)?,
+            weights,
+            weights_file,
+            device,
+        )
+    }
+
+    /// Which family this is.
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    /// Decoder layers.
+    pub fn num_layers(&self) -> usize {
+        self.decoder.num_layers()
+    }
+
+    /// Width of the residual stream.
+    pub fn hidden_size(&self) -> usize {
+        self.hidden
+    }
+
+    /// Tokens in the vocabulary.
+    pub fn vocab_size(&self) -> usize {
+        self.vocab
+    }
+
+    /// An empty cache for [`Model::forward_cached`].
+    pub fn new_cache(&self) -> KvCache {
+        KvCache::new(self.num_layers())
+    }
+
+    /// The full forward pass. input_ids: `[batch, seq]`; attention_mask: `[batch, seq]` with 1
+    /// for tokens and 0 for padding (`None`: no padding); captures: modules whose outputs to
+    /// return. Real tokens never see padding, so right padding leaves their outputs unchanged;
+    /// what padded positions compute is finite but unspecified.
+    pub fn forward(
+        &self,
+        input_ids: Tensor<2, Int>,
+        attention_mask: Option<Tensor<2, Int>>,
+        captures: &[ModulePath],
+    ) -> Result<ForwardOutput> {
+        self.run(input_ids, attention_mask, None, captures)
+    }
+
+    /// The forward pass over new tokens only, attending to those already in `cache` (which
+    /// it extends). attention_mask covers the cached and the new positions:
+    /// `[batch, cache.len() + seq]`.
+    pub fn forward_cached(
+        &self,
+        input_ids: Tensor<2, Int>,
+        attention_mask: Option<Tensor<2, Int>>,
+        cache: &mut KvCache,
+        captures: &[ModulePath],
+    ) -> Result<ForwardOutput> {
+        self.run(input_ids, attention_mask, Some(cache), captures)
+    }
+
+    fn run(
+        &self,
+        input_ids: Tensor<2, Int>,
+        attention_mask: Option<Tensor<2, Int>>,
+        cache: Option<&mut KvCache>,
+        captures: &[ModulePath],
+    ) -> Result<ForwardOutput> {
+        for path in captures {
+            path.check(self.num_layers())?;
+        }
+        let [batch, seq] = input_ids.dims();
+        if batch == 0 || seq == 0 {
+            return Err(Error::Unsupported("an empty batch of token ids".into()));
+        }
+        let past = cache.as_ref().map_or(0, |c| c.len());
+        if let Some(mask) = &attention_mask
+            && mask.dims() != [batch, past + seq]
+        {
+            return Err(Error::Format {
+                file: "attention_mask".into(),
+                problem: format!(
+                    "shape {:?}, expected [batch, cached + new tokens] = [{batch}, {}]",
+                    mask.dims(),
+                    past + seq
+                ),
+            });
+        }
+        let mut capture = capture::Capture::new(captures);
+        let logits = self
+            .decoder
+            .forward(input_ids, attention_mask.as_ref(), cache, &mut capture);
+        Ok(ForwardOutput {
+            logits,
+            captures: capture.taken,
+        })
+    }
+}
