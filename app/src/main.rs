@@ -1,8 +1,9 @@
 //! soo-app: the soo explainer and in-browser trainer. A thin shell: every number it shows is
-//! computed by soo-core; this crate only asks, waits and draws.
+//! computed by soo-core; this crate only fetches, asks, waits and draws.
 
 mod adapter;
 mod components;
+mod fetch;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -9,6 +9,7 @@
 
 pub mod device;
 pub mod error;
+pub mod eval;
 pub mod load;
 pub mod model;
 pub mod rng;

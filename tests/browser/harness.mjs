@@ -25,12 +25,28 @@ const mimeTypes = {
   ".png": "image/png",
 };
 
-/** Serves `root` on a free port of 127.0.0.1. Resolves to `{ url, close }`. */
-export function serveStatic(root = distDir) {
+/** Folders of test models, served in the Hugging Face Hub's URL layout. */
+export const hubMounts = {
+  "/soo-test/tiny-llama/resolve/main/": join(repo, "core/tests/fixtures/tiny/llama"),
+};
+
+/** Maps a URL path to a file: under a mount's folder if one matches, else under `root`. */
+function fileFor(root, mounts, path) {
+  for (const [prefix, folder] of Object.entries(mounts)) {
+    if (path.startsWith(prefix)) return { base: folder, file: normalize(join(folder, path.slice(prefix.length))) };
+  }
+  return { base: root, file: normalize(join(root, path)) };
+}
+
+/**
+ * Serves `root` (and the `mounts`, URL prefix → folder) on a free port of 127.0.0.1.
+ * Resolves to `{ url, close }`.
+ */
+export function serveStatic(root = distDir, mounts = hubMounts) {
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url, "http://localhost").pathname);
-    let file = normalize(join(root, path));
-    if (!file.startsWith(root)) {
+    let { base, file } = fileFor(root, mounts, path);
+    if (!file.startsWith(base)) {
       response.writeHead(403).end();
       return;
     }
@@ -96,6 +112,7 @@ export async function openBrowser({ webgpu }) {
  * named after the spec into `artifactsDir` and says where, then rethrows.
  */
 export async function withApp(name, { webgpu }, body) {
+  // A fresh server and browser for every spec: no state leaks between them.
   const server = await serveStatic();
   const browser = await openBrowser({ webgpu });
   try {

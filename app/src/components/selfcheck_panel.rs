@@ -1,0 +1,82 @@
+//! The self-check: one forward, backward and Adam step of a tiny MLP on fixed inputs, the same
+//! step `soo selfcheck` runs natively, so that the browser tests can compare them digit by digit.
+
+use leptos::prelude::*;
+use serde::Serialize;
+use soo_core::device::{BackendKind, SelectedDevice};
+use soo_core::selfcheck::{TinyStepConfig, TinyStepReport, run_tiny_step};
+
+use super::now_ms;
+
+/// What the self-check produced, as the tests read it from the page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SelfCheckOutcome {
+    backend: BackendKind,
+    reason: String,
+    report: TinyStepReport,
+    /// Device set-up time (WebGPU adapter and runtime), milliseconds.
+    init_ms: f64,
+    /// The step itself, read-backs included, milliseconds.
+    step_ms: f64,
+}
+
+/// Runs the self-check on the chosen device.
+pub async fn run_self_check(
+    selected: &SelectedDevice,
+    init_ms: f64,
+) -> Result<SelfCheckOutcome, String> {
+    let started = now_ms();
+    let report = run_tiny_step(&TinyStepConfig::default(), &selected.device)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(SelfCheckOutcome {
+        backend: selected.kind,
+        reason: selected.reason.clone(),
+        report,
+        init_ms,
+        step_ms: now_ms() - started,
+    })
+}
+
+/// The self-check's result, or a progress indicator while it runs.
+///
+/// - `outcome`: `None` while running, then the result or the error.
+#[component]
+pub fn SelfCheckPanel(
+    outcome: RwSignal<Option<Result<SelfCheckOutcome, String>>>,
+) -> impl IntoView {
+    view! {
+        <section aria-labelledby="selfcheck-heading">
+            <h2 id="selfcheck-heading">"Can this browser train?"</h2>
+            <p>"One training step of a tiny network on fixed numbers, the same step the native "
+               "command line runs, so that the two can be compared digit by digit."</p>
+            {move || match outcome.get() {
+                None => view! {
+                    <p role="status"><progress aria-label="self-check running"></progress>" Running the step…"</p>
+                }.into_any(),
+                Some(Err(e)) => view! {
+                    <p class="notice error" data-testid="selfcheck-error" role="alert">"The step failed: " {e}</p>
+                }.into_any(),
+                Some(Ok(result)) => {
+                    let json = serde_json::to_string(&result).unwrap_or_default();
+                    view! {
+                        <p data-testid="backend-line">
+                            "Backend: " <strong data-testid="backend">{result.backend.name()}</strong>
+                            " — " <span data-testid="backend-reason">{result.reason.clone()}</span>
+                        </p>
+                        <table>
+                            <tr><th scope="row">"Loss before the step"</th><td>{format!("{:.7}", result.report.loss_before)}</td></tr>
+                            <tr><th scope="row">"Loss after the step"</th><td>{format!("{:.7}", result.report.loss_after)}</td></tr>
+                            <tr><th scope="row">"Device set-up"</th><td>{format!("{:.0} ms", result.init_ms)}</td></tr>
+                            <tr><th scope="row">"Step time"</th><td>{format!("{:.0} ms", result.step_ms)}</td></tr>
+                        </table>
+                        <details>
+                            <summary>"All numbers (JSON)"</summary>
+                            <pre data-testid="selfcheck-json">{json}</pre>
+                        </details>
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}

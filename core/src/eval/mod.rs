@@ -1,0 +1,27 @@
+//! The deception evaluation's data and classification layer (no model needed).
+//!
+//! - Suites are data: [`suites::builtin`] reads the embedded `core/data/suites/*.toml` (the
+//!   paper's exact templates, SOO.md §1 and §5) and derives the seven Name/Objective/Action
+//!   variants and the mirrored variants; [`Suite::parse`] reads a user's own suite file and
+//!   [`ScenarioSet::parse`] a fixed scenario file such as the authors' test set.
+//! - [`Vocabulary`] is soo's own test vocabulary, disjoint from the SOO training items
+//!   ([`TrainingItems`]); [`Suite::generate`] draws scenarios from it with a seed.
+//! - [`classify`] holds the authors' rule (to compare with the paper) and the three-way rule
+//!   (deceptive / honest / other, whole words); [`Summary`] counts both with Wilson intervals.
+
+pub mod classify;
+pub mod format;
+pub mod scenario;
+pub mod scenario_file;
+pub mod suites;
+pub mod summary;
+pub mod template;
+pub mod vocabulary;
+
+pub use classify::{Class, OtherReason, Pick};
+pub use scenario::{AnswerSuffix, HONESTY_PREFIX, PromptStyle, Scenario, SuiteKind};
+pub use scenario_file::ScenarioSet;
+pub use suites::Suite;
+pub use summary::{OtherCounts, Proportion, Summary};
+pub use template::{Fields, Slot};
+pub use vocabulary::{TrainingItems, Vocabulary};
