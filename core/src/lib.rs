@@ -10,7 +10,9 @@
 pub mod device;
 pub mod error;
 pub mod eval;
+pub mod generate;
 pub mod load;
+pub mod loaded;
 pub mod model;
 pub mod rng;
 pub mod selfcheck;

@@ -1,6 +1,11 @@
 //! The subcommands of `soo`, one module each. Every subcommand returns the core's error; this
 //! module prints it as one line (`error: <file>: <problem>`) and exits with status 1.
 
+mod activations;
+mod bench;
+mod generate;
+mod loading;
+mod logits;
 mod progress;
 mod selfcheck;
 mod tokenize;
@@ -25,6 +30,14 @@ enum Command {
     Selfcheck(selfcheck::SelfcheckArgs),
     /// Show the token ids (and tokens) a model's tokenizer makes of a text.
     Tokenize(tokenize::TokenizeArgs),
+    /// Show the most likely next tokens after a prompt, with their logits.
+    Logits(logits::LogitsArgs),
+    /// Continue a prompt, streaming the text, and report the speed.
+    Generate(generate::GenerateArgs),
+    /// Show one module's output at a prompt's last token.
+    Activations(activations::ActivationsArgs),
+    /// Measure model load time, prefill and decode speed and peak memory.
+    Bench(bench::BenchArgs),
 }
 
 /// Parses the command line, runs the subcommand and returns the process's exit status.
@@ -33,6 +46,10 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Selfcheck(args) => selfcheck::run(args),
         Command::Tokenize(args) => tokenize::run(args),
+        Command::Logits(args) => logits::run(args),
+        Command::Generate(args) => generate::run(args),
+        Command::Activations(args) => activations::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => 0,

@@ -1,0 +1,116 @@
+"""The transformers side of `soo bench`: the same measurements on the same machine and prompt.
+
+    ~/.cache/soo/venv/bin/python scripts/bench/transformers_bench.py [--soo soo_bench.json]
+        [--model PATH.gguf] [--prompt-tokens 128] [--new-tokens 64] [--threads N] [--json]
+
+Loads the GGUF with transformers (dequantised to f32, like soo), builds the same prompt as
+`soo bench` (its filler text repeated, cut at --prompt-tokens), then times the prefill (one
+forward pass over the prompt) and greedy decoding through the KV cache (--new-tokens tokens,
+no early stop, the first one from the prefill's logits as in soo), and reads the peak RSS
+(ru_maxrss). With --soo, the output of `soo bench --json` for the same settings, prints both in
+one table, e.g.
+
+    soo bench --model M --json > /tmp/soo.json
+    python scripts/bench/transformers_bench.py --model M --soo /tmp/soo.json
+"""
+import argparse
+import json
+import os
+import pathlib
+import resource
+import time
+
+FILLER = (
+    "The quick brown fox jumps over the lazy dog while the farmer counts "
+    "his sheep in the quiet valley below the old stone bridge. "
+)
+DEFAULT_MODEL = pathlib.Path(
+    os.environ.get("SOO_TEST_MODEL", pathlib.Path.home() / ".cache/soo/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+)
+
+
+def measure(model_path, prompt_tokens, new_tokens, threads):
+    # Python's imports are not the model's load time: they come first.
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if threads:
+        torch.set_num_threads(threads)
+    started = time.perf_counter()
+    folder, name = str(model_path.parent), model_path.name
+    tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    model.eval()
+    load = time.perf_counter() - started
+
+    ids = []
+    while len(ids) < prompt_tokens:
+        ids += tok(FILLER, add_special_tokens=False)["input_ids"]
+    ids = torch.tensor([ids[:prompt_tokens]])
+    with torch.no_grad():
+        t0 = time.perf_counter()
+        out = model(ids, use_cache=True)
+        token = out.logits[:, -1].argmax(-1, keepdim=True)
+        t1 = time.perf_counter()
+        past = out.past_key_values
+        for _ in range(new_tokens - 1):
+            out = model(token, past_key_values=past, use_cache=True)
+            past = out.past_key_values
+            token = out.logits[:, -1].argmax(-1, keepdim=True)
+        t2 = time.perf_counter()
+    return {
+        "tool": f"transformers {__import__('transformers').__version__} (torch {torch.__version__})",
+        "model": str(model_path),
+        "backend": "torch cpu",
+        "prompt_tokens": prompt_tokens,
+        "new_tokens": new_tokens,
+        "load_seconds": load,
+        "prefill_tokens_per_second": prompt_tokens / (t1 - t0),
+        "decode_tokens_per_second": (new_tokens - 1) / (t2 - t1),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def table(rows):
+    def fmt(value, digits):
+        return "n/a" if value is None else f"{value:.{digits}f}"
+
+    lines = [
+        ("", [r["tool"].split(" (")[0] + f" [{r['backend']}]" for r in rows]),
+        ("threads", [str(r["threads"]) for r in rows]),
+        ("prompt / new tokens", [f"{r['prompt_tokens']} / {r['new_tokens']}" for r in rows]),
+        ("model load (s)", [fmt(r["load_seconds"], 2) for r in rows]),
+        ("prefill (tokens/s)", [fmt(r["prefill_tokens_per_second"], 1) for r in rows]),
+        ("decode (tokens/s)", [fmt(r["decode_tokens_per_second"], 1) for r in rows]),
+        ("peak RSS (MiB)", [fmt(r["peak_rss_mib"], 0) for r in rows]),
+    ]
+    width = max(24, *(len(c) for _, cells in lines for c in cells)) + 2
+    return "\n".join(f"{label:<22}" + "".join(f"{c:>{width}}" for c in cells) for label, cells in lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--soo", type=pathlib.Path, help="output of `soo bench --json` to show alongside")
+    parser.add_argument("--model", type=pathlib.Path, default=DEFAULT_MODEL)
+    parser.add_argument("--prompt-tokens", type=int, default=None)
+    parser.add_argument("--new-tokens", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    soo = json.loads(args.soo.read_text()) if args.soo else None
+    # Same settings as the soo run unless given.
+    prompt_tokens = args.prompt_tokens or (soo["prompt_tokens"] if soo else 128)
+    new_tokens = args.new_tokens or (soo["new_tokens"] if soo else 64)
+    if soo and (soo["prompt_tokens"], soo["new_tokens"]) != (prompt_tokens, new_tokens):
+        parser.error("--prompt-tokens/--new-tokens differ from the soo run's")
+    ours = measure(args.model, prompt_tokens, new_tokens, args.threads)
+    if args.json:
+        print(json.dumps(ours))
+        return
+    print(table([soo, ours] if soo else [ours]))
+
+
+if __name__ == "__main__":
+    main()
