@@ -5,38 +5,16 @@
 
 #![cfg(feature = "cli")]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn model_path() -> PathBuf {
-    let path = std::env::var_os("SOO_TEST_MODEL").unwrap_or_else(|| {
-        panic!(
-            "SOO_TEST_MODEL is not set: these tests need SmolLM2-135M-Instruct.Q4_1.gguf. \
-             Run `source scripts/env.sh && scripts/fetch-test-model.sh` first"
-        )
-    });
-    let path = PathBuf::from(path);
-    assert!(
-        path.is_file(),
-        "SOO_TEST_MODEL={} does not exist. Run scripts/fetch-test-model.sh to fetch it",
-        path.display()
-    );
-    path
-}
+mod common;
+
+use common::{soo, test_model_path as model_path};
 
 fn fixture() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smollm2_logits.json");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_slice(&bytes).expect("fixture JSON")
-}
-
-fn soo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_soo"))
-        .args(args)
-        .output()
-        .expect("run soo")
+    common::fixture("smollm2_logits.json")
 }
 
 fn json_of(out: &Output) -> Value {

@@ -7,7 +7,8 @@
 //! decoding appends. The model is found through `SOO_TEST_MODEL` (scripts/env.sh sets it,
 //! scripts/fetch-test-model.sh fetches it); these tests fail, loudly, when it is missing.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -26,28 +27,16 @@ fn load() -> &'static LoadedModel {
 }
 
 fn build() -> LoadedModel {
-    let path = std::env::var_os("SOO_TEST_MODEL").unwrap_or_else(|| {
-        panic!(
-            "SOO_TEST_MODEL is not set: these tests need SmolLM2-135M-Instruct.Q4_1.gguf. \
-             Run `source scripts/env.sh && scripts/fetch-test-model.sh` first"
-        )
-    });
-    let path = PathBuf::from(path);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "SOO_TEST_MODEL={}: {e}. Run scripts/fetch-test-model.sh to fetch the test model",
-            path.display()
-        )
-    });
-    let files = ModelFiles::from_gguf("SmolLM2-135M-Instruct.Q4_1.gguf", bytes)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let files = ModelFiles::from_gguf(
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+        common::test_model_bytes(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     LoadedModel::load(&files, &flex_device()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn fixture() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smollm2_logits.json");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_slice(&bytes).expect("fixture JSON")
+    common::fixture("smollm2_logits.json")
 }
 
 fn u32s(v: &Value) -> Vec<u32> {

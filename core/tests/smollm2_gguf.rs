@@ -7,7 +7,8 @@
 //! (scripts/env.sh sets it, scripts/fetch-test-model.sh fetches the file); these tests fail,
 //! loudly, when it is missing.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -19,34 +20,17 @@ use soo_core::text::{ChatTemplate, Message, Tokenizer};
 fn model() -> &'static GgufSource<Vec<u8>> {
     static MODEL: OnceLock<GgufSource<Vec<u8>>> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let path = std::env::var_os("SOO_TEST_MODEL").unwrap_or_else(|| {
-            panic!(
-                "SOO_TEST_MODEL is not set: these tests need SmolLM2-135M-Instruct.Q4_1.gguf. \
-                 Run `source scripts/env.sh && scripts/fetch-test-model.sh` first"
-            )
-        });
-        let path = PathBuf::from(path);
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-            panic!(
-                "SOO_TEST_MODEL={}: {e}. Run scripts/fetch-test-model.sh to fetch the test model",
-                path.display()
-            )
-        });
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        GgufSource::new(&name, bytes).unwrap_or_else(|e| panic!("{e}"))
+        GgufSource::new(
+            "SmolLM2-135M-Instruct.Q4_1.gguf",
+            common::test_model_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
 fn fixture() -> &'static Value {
     static FIXTURE: OnceLock<Value> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smollm2.json");
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        serde_json::from_slice(&bytes).expect("fixture JSON")
-    })
+    FIXTURE.get_or_init(|| common::fixture("smollm2.json"))
 }
 
 fn tokenizer() -> &'static Tokenizer {
