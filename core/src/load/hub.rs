@@ -16,7 +16,9 @@ use hf_hub::api::sync::{ApiBuilder, ApiError, ApiRepo};
 use hf_hub::{Cache, Repo, RepoType};
 
 use super::hf::{CONFIG, INDEX, SINGLE};
-use super::model_files::{FileBytes, GENERATION_CONFIG, ModelFiles, TOKENIZER, TOKENIZER_CONFIG};
+use super::model_files::{
+    CHAT_TEMPLATE, FileBytes, GENERATION_CONFIG, ModelFiles, TOKENIZER, TOKENIZER_CONFIG,
+};
 use super::native::{LoadEvent, check_inside, located, read_file};
 use super::safetensors::shard_files;
 use crate::{Error, Result};
@@ -250,6 +252,7 @@ pub fn resolve_hub(
     }
     get(TOKENIZER, true, &mut files)?;
     get(TOKENIZER_CONFIG, false, &mut files)?;
+    get(CHAT_TEMPLATE, false, &mut files)?;
     get(GENERATION_CONFIG, false, &mut files)?;
     ModelFiles::from_files(files).map_err(|e| located(e, &hub.label))
 }

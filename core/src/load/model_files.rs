@@ -25,13 +25,17 @@ pub const TOKENIZER: &str = "tokenizer.json";
 pub const TOKENIZER_CONFIG: &str = "tokenizer_config.json";
 /// Default sampling settings of a Hugging Face folder (optional).
 pub const GENERATION_CONFIG: &str = "generation_config.json";
+/// The chat template as its own file: transformers (since 4.43) saves it here, and it takes
+/// precedence over the `chat_template` field of `tokenizer_config.json`.
+pub const CHAT_TEMPLATE: &str = "chat_template.jinja";
 
 /// The files a Hugging Face folder may hold that soo reads, besides weight shards: what to
 /// fetch (or download) before calling [`ModelFiles::from_files`].
-pub const FOLDER_FILES: [&str; 5] = [
+pub const FOLDER_FILES: [&str; 6] = [
     CONFIG,
     TOKENIZER,
     TOKENIZER_CONFIG,
+    CHAT_TEMPLATE,
     GENERATION_CONFIG,
     INDEX,
 ];
@@ -138,6 +142,19 @@ fn check_safetensors(file: &str, bytes: &[u8]) -> Result<()> {
         .map_err(|e| format_error(file, format!("not a valid safetensors file: {e}")))
 }
 
+/// `chat_template.jinja` if the files hold one (it wins over `fallback`, as in transformers).
+fn chat_template_file(
+    files: &mut HashMap<String, FileBytes>,
+    fallback: Option<String>,
+) -> Result<Option<String>> {
+    match files.remove(CHAT_TEMPLATE) {
+        Some(bytes) => String::from_utf8(bytes.as_ref().to_vec())
+            .map(Some)
+            .map_err(|_| format_error(CHAT_TEMPLATE, "not valid UTF-8 text")),
+        None => Ok(fallback),
+    }
+}
+
 fn missing(file: &str, why: &str) -> Error {
     format_error(file, format!("missing: {why}"))
 }
@@ -202,6 +219,7 @@ impl ModelFiles {
             Some(special) => tokenizer.with_special_tokens(special),
             None => tokenizer,
         };
+        let template = chat_template_file(&mut extra, template)?;
         let chat_template = template.or_else(|| source.chat_template().map(str::to_string));
         let generation_config = match extra.remove(GENERATION_CONFIG) {
             Some(b) => Some(json_object(GENERATION_CONFIG, b.as_ref())?),
@@ -237,6 +255,7 @@ impl ModelFiles {
             }
             None => (tokenizer, None),
         };
+        let chat_template = chat_template_file(&mut files, chat_template)?;
         let generation_config = match files.remove(GENERATION_CONFIG) {
             Some(b) => Some(json_object(GENERATION_CONFIG, b.as_ref())?),
             None => None,
@@ -355,6 +374,29 @@ mod tests {
         assert_eq!(model.tokenizer.encode("hi", false).expect("encodes"), [1]);
         assert!(model.chat_template.is_none() && model.generation_config.is_none());
         assert!(model.weight_source().is_ok());
+    }
+
+    #[test]
+    fn chat_template_jinja_wins_over_tokenizer_config() {
+        let mut files = folder();
+        let config = br#"{"chat_template": "from tokenizer_config"}"#;
+        files.insert(TOKENIZER_CONFIG.into(), FileBytes::from(config.to_vec()));
+        let resolved = ModelFiles::from_files(files.clone()).expect("resolves");
+        assert_eq!(
+            resolved.chat_template.as_deref(),
+            Some("from tokenizer_config")
+        );
+        files.insert(
+            CHAT_TEMPLATE.into(),
+            FileBytes::from(b"from the jinja file".to_vec()),
+        );
+        let resolved = ModelFiles::from_files(files.clone()).expect("resolves");
+        assert_eq!(
+            resolved.chat_template.as_deref(),
+            Some("from the jinja file")
+        );
+        files.insert(CHAT_TEMPLATE.into(), FileBytes::from(vec![0xff, 0xfe]));
+        assert_eq!(problem(files).0, CHAT_TEMPLATE);
     }
 
     #[test]
