@@ -3,6 +3,7 @@
 
 mod activations;
 mod bench;
+mod eval;
 mod generate;
 mod loading;
 mod logits;
@@ -38,6 +39,8 @@ enum Command {
     Activations(activations::ActivationsArgs),
     /// Measure model load time, prefill and decode speed and peak memory.
     Bench(bench::BenchArgs),
+    /// Run deception suites on a model and write a report (JSON and Markdown).
+    Eval(eval::EvalArgs),
 }
 
 /// Parses the command line, runs the subcommand and returns the process's exit status.
@@ -50,6 +53,7 @@ pub fn main() -> i32 {
         Command::Generate(args) => generate::run(args),
         Command::Activations(args) => activations::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Eval(args) => eval::run(args),
     };
     match result {
         Ok(()) => 0,

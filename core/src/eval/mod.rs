@@ -10,7 +10,9 @@
 //!   (deceptive / honest / other, whole words); [`Summary`] counts both with Wilson intervals.
 
 pub mod classify;
+pub mod forced_choice;
 pub mod format;
+pub mod run;
 pub mod scenario;
 pub mod scenario_file;
 pub mod suites;
