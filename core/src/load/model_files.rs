@@ -282,7 +282,15 @@ impl ModelFiles {
     /// The weights as a [`WeightSource`]. A GGUF is served in place; safetensors bytes are
     /// copied once, because [`SafetensorsSource`] owns `Vec<u8>`s.
     pub fn weight_source(&self) -> Result<Box<dyn WeightSource + '_>> {
-        match &self.weights {
+        self.weights.source()
+    }
+}
+
+impl Weights {
+    /// The tensors of these weights by Hugging Face name. Safetensors bytes are copied once,
+    /// because `SafetensorsSource` owns its buffers.
+    pub fn source(&self) -> Result<Box<dyn WeightSource + '_>> {
+        match self {
             Weights::Gguf(source) => Ok(Box::new(source)),
             Weights::Safetensors(file) => Ok(Box::new(SafetensorsSource::single(
                 &file.name,
@@ -307,7 +315,7 @@ impl<B: AsRef<[u8]>> WeightSource for &GgufSource<B> {
 }
 
 /// The safetensors weights of a folder: the index and its shards, else `model.safetensors`.
-fn folder_weights(files: &mut HashMap<String, FileBytes>) -> Result<Weights> {
+pub(crate) fn folder_weights(files: &mut HashMap<String, FileBytes>) -> Result<Weights> {
     if let Some(index) = files.remove(INDEX) {
         let mut shards = Vec::new();
         for name in shard_files(INDEX, index.as_ref())? {
