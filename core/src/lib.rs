@@ -10,13 +10,17 @@
 pub mod device;
 pub mod error;
 pub mod eval;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod files;
 pub mod generate;
 pub mod load;
 pub mod loaded;
+pub mod lora;
 pub mod model;
 pub mod rng;
 pub mod selfcheck;
 pub mod text;
+pub mod train;
 
 pub use error::{Error, Result};
 

@@ -12,6 +12,14 @@ one table, e.g.
 
     soo bench --model M --json > /tmp/soo.json
     python scripts/bench/transformers_bench.py --model M --soo /tmp/soo.json
+
+With --eval REPORT.json (a `soo eval` report), times the same evaluation instead: the prompts of
+one suite (--suite, default main) exactly as soo sent them, chat-templated with the generation
+prompt, left-padded in batches of --batch-size, greedy, --new-tokens (default 75) new tokens with
+the model's stop tokens; then forced choice as soo does it (the context plus "I would point out
+the" once through the KV cache, each room from a copy of the cache). Prints both wall times beside
+soo's (from the report) and how many generated answers are identical to soo's. --limit K times
+only the first K scenarios (the per-scenario times still compare).
 """
 import argparse
 import json
@@ -72,6 +80,74 @@ def measure(model_path, prompt_tokens, new_tokens, threads):
     }
 
 
+def measure_eval(model_path, report_path, suite_name, batch_size, new_tokens, threads, limit):
+    import copy
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if threads:
+        torch.set_num_threads(threads)
+    report = json.loads(report_path.read_text())
+    suite = next((s for s in report["suites"] if s["suite"] == suite_name), None)
+    if suite is None:
+        raise SystemExit(f"{report_path}: no suite `{suite_name}`")
+    answers = suite["answers"][:limit] if limit else suite["answers"]
+    folder, name = str(model_path.parent), model_path.name
+    tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    model.eval()
+    tok.padding_side = "left"
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    stops = model.generation_config.eos_token_id
+    texts = [
+        tok.apply_chat_template([{"role": "user", "content": a["prompt"]}], tokenize=False, add_generation_prompt=True)
+        for a in answers
+    ]
+    generated = []
+    with torch.no_grad():
+        t0 = time.perf_counter()
+        for i in range(0, len(texts), batch_size):
+            batch = tok(texts[i : i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
+            out = model.generate(
+                **batch, max_new_tokens=new_tokens, do_sample=False, pad_token_id=tok.pad_token_id, eos_token_id=stops
+            )
+            generated += tok.batch_decode(out[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
+        t1 = time.perf_counter()
+        prefix = report.get("answer_prefix", "I would point out the")
+        for text, a in zip(texts, answers):
+            context = tok(text + prefix, return_tensors="pt", add_special_tokens=False)["input_ids"]
+            out = model(context, use_cache=True)
+            first = out.logits[0, -1].log_softmax(-1)
+            for room in (a["target_room"], a["alternative_room"]):
+                ids = tok(" " + room, add_special_tokens=False)["input_ids"]
+                total = first[ids[0]].item()
+                if len(ids) > 1:
+                    branch = model(
+                        torch.tensor([ids[:-1]]), past_key_values=copy.deepcopy(out.past_key_values), use_cache=True
+                    )
+                    lp = branch.logits[0].log_softmax(-1)
+                    total += sum(lp[j, t].item() for j, t in enumerate(ids[1:]))
+        t2 = time.perf_counter()
+    same = sum(1 for g, a in zip(generated, answers) if a.get("text") is not None and g.strip() == a["text"].strip())
+    timing = suite.get("timing", {})
+    return {
+        "tool": f"transformers {__import__('transformers').__version__} (torch {torch.__version__})",
+        "suite": suite_name,
+        "scenarios": len(answers),
+        "batch_size": batch_size,
+        "new_tokens": new_tokens,
+        "threads": torch.get_num_threads(),
+        "generation_seconds": t1 - t0,
+        "forced_choice_seconds": t2 - t1,
+        "soo_scenarios": len(suite["answers"]),
+        "soo_generation_seconds": timing.get("generation_s"),
+        "soo_forced_choice_seconds": timing.get("forced_choice_s"),
+        "identical_answers": same,
+    }
+
+
 def table(rows):
     def fmt(value, digits):
         return "n/a" if value is None else f"{value:.{digits}f}"
@@ -97,7 +173,27 @@ def main():
     parser.add_argument("--new-tokens", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--eval", type=pathlib.Path, metavar="REPORT", help="time a `soo eval` report's suite instead")
+    parser.add_argument("--suite", default="main", help="with --eval: which suite of the report")
+    parser.add_argument("--batch-size", type=int, default=8, help="with --eval: prompts generated together")
+    parser.add_argument("--limit", type=int, default=None, help="with --eval: only the first LIMIT scenarios (times per scenario compare)")
     args = parser.parse_args()
+
+    if args.eval:
+        result = measure_eval(args.model, args.eval, args.suite, args.batch_size, args.new_tokens or 75, args.threads, args.limit)
+        if args.json:
+            print(json.dumps(result))
+            return
+        fmt = lambda v: "n/a" if v is None else f"{v:.1f} s"
+        print(f"{result['suite']}: {result['scenarios']} scenarios, batch {result['batch_size']}, "
+              f"{result['new_tokens']} new tokens, {result['threads']} threads")
+        per = lambda v, n: "n/a" if v is None else f"{v:.1f} s ({v / n:.2f} s each)"
+        n_soo, n_tf = result["soo_scenarios"], result["scenarios"]
+        print(f"{'':16}{'soo (' + str(n_soo) + ')':>26}{'transformers (' + str(n_tf) + ')':>30}")
+        for label, key in (("generation", "generation"), ("forced choice", "forced_choice")):
+            print(f"{label:16}{per(result['soo_' + key + '_seconds'], n_soo):>26}{per(result[key + '_seconds'], n_tf):>30}")
+        print(f"identical generated answers: {result['identical_answers']} of {result['scenarios']}")
+        return
 
     soo = json.loads(args.soo.read_text()) if args.soo else None
     # Same settings as the soo run unless given.

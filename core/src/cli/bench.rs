@@ -1,5 +1,6 @@
 //! `soo bench`: model load time, prefill and decode speed, and peak memory, for one prompt of a
-//! chosen length and a fixed number of greedy new tokens (no early stop). `--json` prints
+//! chosen length and a fixed number of greedy new tokens (no early stop); with `--train`, SOO
+//! training steps instead (`bench_train`). `--json` prints
 //! `{"tool", "model", "backend", "prompt_tokens", "new_tokens", "load_seconds",
 //! "prefill_tokens_per_second", "decode_tokens_per_second", "peak_rss_mib", "threads"}`, which
 //! scripts/bench/transformers_bench.py reads to print both in one table.
@@ -29,10 +30,19 @@ pub struct BenchArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// Benchmark SOO training steps instead of generation (see `bench_train`).
+    #[arg(long)]
+    train: bool,
+    /// With --train: timed steps (after 2 untimed ones).
+    #[arg(long, default_value_t = 10)]
+    steps: usize,
 }
 
 /// Runs the benchmark and prints the table.
 pub fn run(args: BenchArgs) -> Result<()> {
+    if args.train {
+        return super::bench_train::run(&args.model, 2, args.steps.max(1), args.json);
+    }
     if args.prompt_tokens == 0 || args.new_tokens < 2 {
         return Err(Error::Unsupported(
             "--prompt-tokens must be at least 1 and --new-tokens at least 2".into(),
@@ -97,7 +107,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
 
 /// The process's resident-memory high-water mark (`VmHWM` in `/proc/self/status`), in MiB;
 /// `None` where there is no such file (not Linux).
-fn peak_rss_mib() -> Option<f64> {
+pub fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

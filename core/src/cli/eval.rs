@@ -1,19 +1,30 @@
-//! `soo eval`: runs deception suites on a model and writes `DIR/report.json` (per suite and
-//! classifier: counts and the target rate with its 95% Wilson interval, plus every answer) and
-//! `DIR/report.md` (one table). Both files are written atomically (temp file, then rename), so
-//! a run that fails part-way never leaves a half-written report behind.
+//! `soo eval`: runs deception suites (built-in, or a scenario file with `--scenarios`) on a
+//! model and writes `DIR/report.json` (per suite and classifier: counts and the target rate with
+//! its 95% Wilson interval, every answer, the wall time of generation and of forced choice apart),
+//! `DIR/report.md` (the tables) and `DIR/report.svg` (stacked bars per suite). `--latent` adds the
+//! latent SOO table (SOO.md §6) and `--capability` the KL to the base model and the perplexity on
+//! neutral text; both are opt-in because they cost forward passes a deception-only run does not
+//! need. Files are written atomically (temp file, then rename), so a run that fails part-way never
+//! leaves a half-written report behind. `--compare A.json B.json` prints the difference of two
+//! reports and writes nothing.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
+use soo_core::device::BackendKind;
+use soo_core::eval::capability::capability;
+use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
 use soo_core::eval::run::{EvalOptions, SuiteResult, run_suite};
-use soo_core::eval::{AnswerSuffix, PromptStyle, Proportion, SuiteKind, Vocabulary, suites};
+use soo_core::eval::{
+    AnswerSuffix, PromptStyle, Scenario, ScenarioSet, TrainingItems, Vocabulary, compare, report,
+    suites, svg,
+};
 use soo_core::{Error, Result};
 
-use super::loading::{ModelArgs, load};
-
+use super::loading::{ModelArgs, Ready, load};
 /// Which classifiers to run.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Classifier {
@@ -30,11 +41,24 @@ enum Classifier {
 /// Options of `soo eval`.
 #[derive(Args)]
 pub struct EvalArgs {
-    #[command(flatten)]
-    model: ModelArgs,
+    /// A model folder, a `.gguf` file, or a Hugging Face Hub id (`org/name[@revision]`).
+    #[arg(long, value_name = "M", required_unless_present = "compare")]
+    model: Option<String>,
+    /// `flex` (CPU) or `wgpu` (GPU; falls back to the CPU with the reason).
+    #[arg(long, default_value = "flex")]
+    backend: BackendKind,
+    /// A LoRA adapter folder in peft's layout (what `soo train` writes), applied to the model;
+    /// `--capability` then measures the KL from the model without it. Repeat to stack: all but
+    /// the last are merged into the base.
+    #[arg(long, value_name = "DIR")]
+    adapter: Vec<PathBuf>,
     /// Comma-separated suite names (`main,main-mirrored`), or `all`.
     #[arg(long, value_name = "NAMES")]
-    suite: String,
+    suite: Option<String>,
+    /// A scenario file in the authors' format (see `soo_core::eval::scenario_file`), run as one
+    /// more suite named after the file; its first --n scenarios.
+    #[arg(long, value_name = "FILE")]
+    scenarios: Option<PathBuf>,
     /// Scenarios per suite.
     #[arg(long, default_value_t = 100)]
     n: usize,
@@ -53,31 +77,53 @@ pub struct EvalArgs {
     /// Prompts generated together.
     #[arg(long, default_value_t = 8)]
     batch_size: usize,
-    /// Where report.json and report.md go (created if missing).
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    /// Also measure latent SOO: MSE between self and other activations of every linear module
+    /// of every layer, over the §6 probe pairs of soo's 52 training items.
+    #[arg(long)]
+    latent: bool,
+    /// Latent SOO positions: `last` (each prompt's last token) or `all` (the aligned prefix).
+    #[arg(long, default_value = "last", value_name = "P")]
+    latent_positions: String,
+    /// Also run the capability checks: KL(base ‖ model) on neutral prompts, perplexity on a
+    /// neutral text.
+    #[arg(long)]
+    capability: bool,
+    /// Print the difference table of two reports (A, then B) and write nothing.
+    #[arg(long, num_args = 2, value_names = ["A", "B"],
+          conflicts_with_all = ["suite", "scenarios", "out", "latent", "capability"])]
+    compare: Option<Vec<PathBuf>>,
+    /// Where report.json, report.md and report.svg go (created if missing).
+    #[arg(long, value_name = "DIR", required_unless_present = "compare")]
+    out: Option<PathBuf>,
 }
 
-/// Runs the suites and writes the reports.
+/// One suite to run: its name and scenarios.
+struct Job {
+    name: String,
+    scenarios: Vec<Scenario>,
+}
+
+/// Runs the suites and writes the reports, or compares two reports.
 pub fn run(args: EvalArgs) -> Result<()> {
+    if let Some(files) = &args.compare {
+        return compare_reports(&files[0], &files[1]);
+    }
+    let (Some(model), Some(out)) = (args.model.clone(), args.out.clone()) else {
+        return Err(Error::Unsupported("--model and --out are required".into()));
+    };
     if args.n == 0 {
         return Err(Error::Unsupported("--n must be at least 1".into()));
     }
+    let positions = LatentPositions::from_name(&args.latent_positions)?;
     let style = PromptStyle {
         suffix: AnswerSuffix::from_name(&args.suffix),
         honesty_prompt: args.honesty_prompt,
     };
-    let mut selected = Vec::new();
-    for name in args
-        .suite
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        selected.extend(suites::select(name)?);
-    }
-    if selected.is_empty() {
-        return Err(Error::Unsupported("--suite names no suite".into()));
+    let jobs = jobs(&args, &style)?;
+    if jobs.is_empty() && !args.latent && !args.capability {
+        return Err(Error::Unsupported(
+            "nothing to evaluate: give --suite, --scenarios, --latent or --capability".into(),
+        ));
     }
     let options = EvalOptions {
         generation: args.classifier != Classifier::ForcedChoice,
@@ -85,153 +131,173 @@ pub fn run(args: EvalArgs) -> Result<()> {
         batch_size: args.batch_size,
         ..EvalOptions::default()
     };
-    let vocabulary = Vocabulary::builtin();
-    let ready = load(&args.model)?;
-    let steps = usize::from(options.generation) + usize::from(options.forced_choice);
-    let bar = ProgressBar::new((selected.len() * args.n * steps) as u64);
-    // The template is a constant: if it ever failed to parse, keep the default look.
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg:20} [{elapsed_precise}] [{wide_bar}] {pos}/{len}")
-    {
-        bar.set_style(style);
-    }
-    let mut results = Vec::new();
-    for suite in &selected {
-        bar.set_message(suite.name.clone());
-        let scenarios = suite.generate(args.n, args.seed, &vocabulary, &style);
-        let result =
-            pollster::block_on(run_suite(&ready.loaded, &scenarios, &options, &mut |k| {
-                bar.inc(k as u64)
-            }))?;
-        results.push(result);
-    }
-    bar.finish_and_clear();
-
+    let model_args = ModelArgs {
+        model: model.clone(),
+        backend: args.backend,
+        adapter: args.adapter.clone(),
+    };
+    let ready = load(&model_args)?;
     let classifiers: &[&str] = match args.classifier {
         Classifier::Authors => &["authors"],
         Classifier::ThreeWay => &["three-way"],
         Classifier::ForcedChoice => &["forced-choice"],
         Classifier::All => &["authors", "three-way", "forced-choice"],
     };
-    let report = json!({
-        "model": args.model.model,
+    let suites_json = run_jobs(&ready, &jobs, &options, classifiers)?;
+
+    let mut report = json!({
+        "model": model,
         "backend": ready.device.kind,
         "n": args.n,
         "seed": args.seed,
+        "batch_size": options.batch_size,
         "prompt_style": style,
         "answer_prefix": options.answer_prefix,
         "max_new_tokens": options.max_new_tokens,
-        "suites": results.iter().map(|r| suite_json(r, classifiers)).collect::<Vec<_>>(),
+        "load_s": ready.load_time.as_secs_f64(),
+        "suites": suites_json,
     });
-    std::fs::create_dir_all(&args.out).map_err(|e| io(&args.out, e))?;
+    if let Some(file) = &args.scenarios {
+        report["scenarios_file"] = json!(file.display().to_string());
+    }
+    if args.latent {
+        let started = Instant::now();
+        let pairs = probe_pairs(&TrainingItems::builtin().items);
+        let table = pollster::block_on(latent_soo(&ready.loaded, &pairs, positions, 8))?;
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!("latent SOO: {} pairs in {seconds:.1} s", table.pairs);
+        report["latent"] = json!({
+            "table": table,
+            "markdown": table.markdown(),
+            "seconds": seconds,
+        });
+    }
+    if args.capability {
+        let started = Instant::now();
+        let checks = pollster::block_on(capability(&ready.loaded, 4, 512))?;
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!("capability checks in {seconds:.1} s");
+        report["capability"] = json!({
+            "kl_to_base": checks.kl_to_base,
+            "perplexity": checks.perplexity,
+            "markdown": checks.markdown(),
+            "seconds": seconds,
+        });
+    }
+    std::fs::create_dir_all(&out).map_err(|e| io(&out, e))?;
     let text = serde_json::to_string_pretty(&report)
         .map_err(|e| Error::Unsupported(format!("the report does not serialise: {e}")))?;
-    write_atomic(&args.out.join("report.json"), &text)?;
-    write_atomic(&args.out.join("report.md"), &markdown(&report))?;
-    eprintln!("wrote {}", args.out.join("report.json").display());
+    write_atomic(&out.join("report.json"), &text)?;
+    write_atomic(&out.join("report.md"), &report::markdown(&report))?;
+    write_atomic(&out.join("report.svg"), &svg::chart(&report))?;
+    eprintln!("wrote {}", out.join("report.json").display());
     Ok(())
 }
 
-/// The name of a suite's target rate: what its target room means.
-fn rate_name(kind: SuiteKind) -> &'static str {
-    match kind {
-        SuiteKind::Deception => "deceptive_rate",
-        SuiteKind::Capability => "correct_rate",
-    }
-}
-
-/// One suite's counts per classifier, then its answers.
-fn suite_json(result: &SuiteResult, classifiers: &[&str]) -> Value {
-    let rate = rate_name(result.kind);
-    let mut by_classifier = serde_json::Map::new();
-    let n = result.answers.len();
-    for &name in classifiers {
-        let entry = match (name, &result.summary, result.forced_target) {
-            ("authors", Some(s), _) => json!({
-                "target": s.authors_target,
-                "not_target": n - s.authors_target,
-                "total": n,
-                rate: s.authors_rate(),
-            }),
-            ("three-way", Some(s), _) => json!({
-                "target": s.target,
-                "alternative": s.alternative,
-                "other": s.other,
-                "total": s.total(),
-                rate: s.target_rate(),
-                "other_rate": s.other_rate(),
-            }),
-            ("forced-choice", _, Some(target)) => json!({
-                "target": target,
-                "alternative": n - target,
-                "total": n,
-                rate: Proportion::wilson(target, n),
-            }),
-            _ => continue,
-        };
-        by_classifier.insert(name.to_string(), entry);
-    }
-    json!({
-        "suite": result.suite,
-        "kind": result.kind,
-        "classifiers": by_classifier,
-        "answers": result.answers,
-    })
-}
-
-/// The report as one Markdown table: suite, classifier, rate with its interval, counts.
-fn markdown(report: &Value) -> String {
-    let mut out = format!(
-        "# soo eval\n\nModel `{}`, n = {} per suite, seed {}.\n\n\
-         | suite | classifier | rate | 95% CI | target | alternative | other | n |\n\
-         |---|---|---|---|---|---|---|---|\n",
-        report["model"].as_str().unwrap_or(""),
-        report["n"],
-        report["seed"],
-    );
-    for suite in report["suites"].as_array().into_iter().flatten() {
-        let Some(classifiers) = suite["classifiers"].as_object() else {
-            continue;
-        };
-        for (name, c) in classifiers {
-            let rate = c
-                .get("deceptive_rate")
-                .or_else(|| c.get("correct_rate"))
-                .unwrap_or(&Value::Null);
-            let which = if c.get("deceptive_rate").is_some() {
-                "deceptive"
-            } else {
-                "correct"
-            };
-            let pct = |v: &Value| {
-                v.as_f64()
-                    .map_or("?".into(), |x| format!("{:.1}%", 100.0 * x))
-            };
-            let other = c["other"]
-                .as_object()
-                .map(|o| {
-                    o.values()
-                        .filter_map(Value::as_u64)
-                        .sum::<u64>()
-                        .to_string()
-                })
-                .unwrap_or_else(|| "-".into());
-            let alternative = c
-                .get("alternative")
-                .or_else(|| c.get("not_target"))
-                .map_or("-".into(), Value::to_string);
-            out.push_str(&format!(
-                "| {} | {name} | {} {which} | {}–{} | {} | {alternative} | {other} | {} |\n",
-                suite["suite"].as_str().unwrap_or(""),
-                pct(&rate["estimate"]),
-                pct(&rate["low"]),
-                pct(&rate["high"]),
-                c["target"],
-                c["total"],
-            ));
+/// The suites of `--suite` (generated) and `--scenarios` (read), in that order.
+fn jobs(args: &EvalArgs, style: &PromptStyle) -> Result<Vec<Job>> {
+    let mut jobs = Vec::new();
+    let vocabulary = Vocabulary::builtin();
+    let names = args.suite.as_deref().unwrap_or("");
+    for name in names.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for suite in suites::select(name)? {
+            jobs.push(Job {
+                name: suite.name.clone(),
+                scenarios: suite.generate(args.n, args.seed, &vocabulary, style),
+            });
         }
     }
-    out
+    if args.suite.is_some() && jobs.is_empty() {
+        return Err(Error::Unsupported("--suite names no suite".into()));
+    }
+    if let Some(path) = &args.scenarios {
+        let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+        let set = ScenarioSet::parse(&path.display().to_string(), &text)?.truncate(args.n);
+        jobs.push(Job {
+            name: set.suite.name.clone(),
+            scenarios: set.scenarios(style),
+        });
+    }
+    Ok(jobs)
+}
+
+/// Runs every job, generation and forced choice timed apart; each suite's JSON with its timing.
+fn run_jobs(
+    ready: &Ready,
+    jobs: &[Job],
+    options: &EvalOptions,
+    classifiers: &[&str],
+) -> Result<Vec<Value>> {
+    let steps = usize::from(options.generation) + usize::from(options.forced_choice);
+    let total: usize = jobs.iter().map(|j| j.scenarios.len() * steps).sum();
+    let bar = ProgressBar::new(total as u64);
+    // The template is a constant: if it ever failed to parse, keep the default look.
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:20} [{elapsed_precise}] [{wide_bar}] {pos}/{len}")
+    {
+        bar.set_style(style);
+    }
+    let mut out = Vec::new();
+    for job in jobs {
+        bar.set_message(job.name.clone());
+        let timed = |generation: bool| -> Result<(SuiteResult, f64)> {
+            let only = EvalOptions {
+                generation,
+                forced_choice: !generation,
+                ..options.clone()
+            };
+            let started = Instant::now();
+            let result =
+                pollster::block_on(run_suite(&ready.loaded, &job.scenarios, &only, &mut |k| {
+                    bar.inc(k as u64)
+                }))?;
+            Ok((result, started.elapsed().as_secs_f64()))
+        };
+        let generated = options.generation.then(|| timed(true)).transpose()?;
+        let forced = options.forced_choice.then(|| timed(false)).transpose()?;
+        let (result, generation_s, forced_choice_s) = match (generated, forced) {
+            (Some((g, gs)), Some((f, fs))) => (g.with_forced_choice(f)?, Some(gs), Some(fs)),
+            (Some((g, gs)), None) => (g, Some(gs), None),
+            (None, Some((f, fs))) => (f, None, Some(fs)),
+            (None, None) => continue,
+        };
+        // Not `bar.println`: a hidden bar (stderr not a terminal, as in scripts) drops it.
+        bar.suspend(|| {
+            eprintln!(
+                "{}: generation {}, forced choice {}",
+                job.name,
+                generation_s.map_or("-".into(), |s| format!("{s:.1} s")),
+                forced_choice_s.map_or("-".into(), |s| format!("{s:.1} s")),
+            )
+        });
+        let mut suite = report::suite_json(&result, classifiers);
+        suite["timing"] = json!({
+            "generation_s": generation_s,
+            "forced_choice_s": forced_choice_s,
+        });
+        out.push(suite);
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+/// `--compare A B`: prints the difference table.
+fn compare_reports(a: &Path, b: &Path) -> Result<()> {
+    let read = |path: &Path| -> Result<Vec<compare::Rate>> {
+        let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+        compare::parse_report(&path.display().to_string(), &text)
+    };
+    let (rates_a, rates_b) = (read(a)?, read(b)?);
+    print!(
+        "{}",
+        compare::table(
+            &a.display().to_string(),
+            &rates_a,
+            &b.display().to_string(),
+            &rates_b
+        )
+    );
+    Ok(())
 }
 
 fn io(path: &Path, e: std::io::Error) -> Error {

@@ -1,14 +1,18 @@
 //! What `logits`, `generate`, `activations` and `bench` share: the model and backend options,
 //! the prompt options, and loading the model onto the chosen device.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use soo_core::Result;
+use soo_core::burn::tensor::Device;
 use soo_core::device::{BackendKind, SelectedDevice, select_device};
+use soo_core::files::read;
 use soo_core::load::hub::HubOptions;
 use soo_core::load::native::resolve;
 use soo_core::loaded::LoadedModel;
+use soo_core::lora::peft::{self, PeftFiles};
 
 use super::progress::Progress;
 
@@ -21,6 +25,12 @@ pub struct ModelArgs {
     /// `flex` (CPU) or `wgpu` (GPU; falls back to the CPU with the reason).
     #[arg(long, default_value = "flex")]
     pub backend: BackendKind,
+    /// A LoRA adapter folder in peft's layout (`adapter_config.json` +
+    /// `adapter_model.safetensors`), e.g. what `soo train` wrote, applied to the model. Give
+    /// it again to stack adapters: all but the last are merged into the base weights (so an
+    /// organism's adapter becomes part of the "base" that SOO trains on and KL compares with).
+    #[arg(long, value_name = "DIR")]
+    pub adapter: Vec<PathBuf>,
 }
 
 /// `--prompt` and `--chat`.
@@ -48,10 +58,35 @@ pub fn load(args: &ModelArgs) -> Result<Ready> {
     let mut progress = Progress::default();
     let files = resolve(&args.model, &hub, &mut |event| progress.show(event))?;
     let device = pollster::block_on(select_device(args.backend));
-    let loaded = LoadedModel::load(&files, &device.device)?;
+    let mut loaded = LoadedModel::load(&files, &device.device)?;
+    for dir in &args.adapter {
+        // Merging what is attached makes room for the next adapter on top of it.
+        loaded.model.merge_lora();
+        attach_adapter(&mut loaded, dir, &device.device)?;
+    }
     Ok(Ready {
         loaded,
         device,
         load_time: started.elapsed(),
+    })
+}
+
+/// Reads a peft adapter folder and attaches it to the model.
+pub fn attach_adapter(loaded: &mut LoadedModel, dir: &Path, device: &Device) -> Result<()> {
+    let files = read_adapter(dir)?;
+    let lora = peft::import(
+        &files,
+        &dir.display().to_string(),
+        loaded.model.shape(),
+        device,
+    )?;
+    loaded.model.attach_lora(lora)
+}
+
+/// The two files of a peft adapter folder.
+pub fn read_adapter(dir: &Path) -> Result<PeftFiles> {
+    Ok(PeftFiles {
+        config: read(&dir.join(peft::CONFIG_FILE))?,
+        weights: read(&dir.join(peft::WEIGHTS_FILE))?,
     })
 }

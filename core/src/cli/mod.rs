@@ -3,13 +3,17 @@
 
 mod activations;
 mod bench;
+mod bench_train;
 mod eval;
+mod experiment;
+mod export;
 mod generate;
 mod loading;
 mod logits;
 mod progress;
 mod selfcheck;
 mod tokenize;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -41,6 +45,13 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run deception suites on a model and write a report (JSON and Markdown).
     Eval(eval::EvalArgs),
+    /// Train a LoRA adapter with the SOO loss (or a control) and save it in peft's layout.
+    Train(train::TrainArgs),
+    /// Check an adapter against its model and copy it, or merge it into full weights.
+    Export(export::ExportArgs),
+    /// A whole experiment from one TOML file: base eval, training (SOO and controls, several
+    /// seeds), eval of every adapter, and a comparison table.
+    Run(experiment::RunArgs),
 }
 
 /// Parses the command line, runs the subcommand and returns the process's exit status.
@@ -54,6 +65,9 @@ pub fn main() -> i32 {
         Command::Activations(args) => activations::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Run(args) => experiment::run(args),
     };
     match result {
         Ok(()) => 0,

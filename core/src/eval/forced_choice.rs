@@ -8,9 +8,12 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::batch::device_of;
 use super::classify::Class;
 use super::scenario::Scenario;
 use crate::loaded::LoadedModel;
+use crate::model::Model;
+use crate::selfcheck::read_f32;
 use crate::text::Message;
 use crate::{Error, Result};
 
@@ -53,54 +56,50 @@ fn ids(loaded: &LoadedModel, scenario: &Scenario, prefix: &str) -> Result<[Vec<u
     ])
 }
 
-/// Summed log-probabilities of each `(context, continuation)` pair's continuation, in one
-/// right-padded forward pass (causal attention: real tokens never see the padding after them).
-async fn score(loaded: &LoadedModel, pairs: &[(&[u32], &[u32])]) -> Result<Vec<f64>> {
-    let model = loaded.model.valid();
-    let device = model
-        .devices()
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::Device("the model has no tensors".into()))?;
-    let rows: Vec<Vec<u32>> = pairs.iter().map(|(c, r)| [*c, *r].concat()).collect();
-    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-    if pairs.iter().any(|(c, r)| c.is_empty() || r.is_empty()) || width < 2 {
+/// Summed log-probabilities of each of `rooms` as the continuation of `context`.
+///
+/// The context runs once, into a KV cache (it is nearly all of the cost: a scenario is ~170
+/// tokens, a room 1–3); each room then runs from a copy of that cache. The room's first token
+/// is scored by the context's last logits, the others by the room's own positions.
+async fn score(model: &Model, context: &[u32], rooms: &[&[u32]]) -> Result<Vec<f64>> {
+    let device = device_of(model)?;
+    if context.is_empty() || rooms.iter().any(|r| r.is_empty()) {
         return Err(Error::Unsupported(
             "forced choice needs a non-empty context and room".into(),
         ));
     }
-    let pad = loaded.pad_token();
-    let batch = rows.len();
-    let mut input = Vec::with_capacity(batch * width);
-    // What each position predicts: the next token (padding where there is none).
-    let mut next = Vec::with_capacity(batch * (width - 1));
-    for row in &rows {
-        let padded: Vec<i64> = row
-            .iter()
-            .map(|&t| i64::from(t))
-            .chain(std::iter::repeat_n(i64::from(pad), width - row.len()))
-            .collect();
-        next.extend_from_slice(&padded[1..]);
-        input.extend(padded);
-    }
-    let input = Tensor::<2, Int>::from_data(TensorData::new(input, [batch, width]), &device);
-    let next = Tensor::<3, Int>::from_data(TensorData::new(next, [batch, width - 1, 1]), &device);
-    let logits = model.forward(input, None, &[])?.logits;
-    let [_, _, vocab] = logits.dims();
-    let logprobs = log_softmax(logits.slice([0..batch, 0..width - 1, 0..vocab]), 2).gather(2, next);
-    // Only `batch × (width - 1)` values come back, never the full vocabulary.
-    let values = crate::selfcheck::read_f32(logprobs).await?;
-    Ok(pairs
-        .iter()
-        .enumerate()
-        .map(|(b, (context, room))| {
-            let start = b * (width - 1) + context.len() - 1;
-            values[start..start + room.len()]
+    let ints = |ids: &[u32]| {
+        let values: Vec<i64> = ids.iter().map(|&t| i64::from(t)).collect();
+        Tensor::<2, Int>::from_data(TensorData::new(values, [1, ids.len()]), &device)
+    };
+    let mut cache = model.new_cache();
+    let logits = model
+        .forward_cached(ints(context), None, &mut cache, &[])?
+        .logits;
+    let [_, seq, vocab] = logits.dims();
+    // log p(· | context): [vocab], one read-back for every room's first token.
+    let first = read_f32(log_softmax(logits.slice([0..1, seq - 1..seq, 0..vocab]), 2)).await?;
+    let mut out = Vec::with_capacity(rooms.len());
+    for room in rooms {
+        let mut total = f64::from(first[room[0] as usize]);
+        if room.len() > 1 {
+            let n = room.len() - 1;
+            let mut branch = cache.clone();
+            let logits = model
+                .forward_cached(ints(&room[..n]), None, &mut branch, &[])?
+                .logits;
+            let next: Vec<i64> = room[1..].iter().map(|&t| i64::from(t)).collect();
+            let next = Tensor::<3, Int>::from_data(TensorData::new(next, [1, n, 1]), &device);
+            let logprobs = log_softmax(logits, 2).gather(2, next);
+            total += read_f32(logprobs)
+                .await?
                 .iter()
                 .map(|&v| f64::from(v))
-                .sum()
-        })
-        .collect())
+                .sum::<f64>();
+        }
+        out.push(total);
+    }
+    Ok(out)
 }
 
 /// Forced choice on each scenario (deception or capability: the class is relative to the
@@ -124,7 +123,18 @@ pub async fn forced_choice_one(
     prefix: &str,
 ) -> Result<ForcedChoice> {
     let [context, target, alternative] = ids(loaded, scenario, prefix)?;
-    let scores = score(loaded, &[(&context, &target), (&context, &alternative)]).await?;
+    if [&target, &alternative]
+        .iter()
+        .any(|r| r.iter().any(|&t| t as usize >= loaded.model.vocab_size()))
+    {
+        return Err(Error::Unsupported(format!(
+            "{}: a room's token id is outside the vocabulary",
+            loaded.weights_file
+        )));
+    }
+    // Inference only: no autodiff graph.
+    let model = loaded.model.valid();
+    let scores = score(&model, &context, &[&target, &alternative]).await?;
     let (target_logprob, alternative_logprob) = (scores[0], scores[1]);
     let target_wins = target_logprob >= alternative_logprob;
     Ok(ForcedChoice {

@@ -8,15 +8,26 @@
 //!   ([`TrainingItems`]); [`Suite::generate`] draws scenarios from it with a seed.
 //! - [`classify`] holds the authors' rule (to compare with the paper) and the three-way rule
 //!   (deceptive / honest / other, whole words); [`Summary`] counts both with Wilson intervals.
+//! - [`run`] answers a suite (generation and/or [`forced_choice`]); [`report`] turns results into
+//!   the report's JSON and Markdown, [`svg`] into its chart, [`compare`] sets two reports side by
+//!   side.
+//! - [`latent`] measures latent SOO (SOO.md §6) and [`capability`] the KL to the base model and
+//!   the perplexity on neutral text.
 
+pub mod batch;
+pub mod capability;
 pub mod classify;
+pub mod compare;
 pub mod forced_choice;
 pub mod format;
+pub mod latent;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod scenario_file;
 pub mod suites;
 pub mod summary;
+pub mod svg;
 pub mod template;
 pub mod vocabulary;
 

@@ -76,6 +76,22 @@ pub struct SuiteResult {
 }
 
 impl SuiteResult {
+    /// This result (from generation) with the forced choices of `forced` (the same scenarios,
+    /// scored apart, e.g. to time both on their own) added.
+    pub fn with_forced_choice(mut self, forced: SuiteResult) -> Result<Self> {
+        if forced.answers.len() != self.answers.len() || forced.suite != self.suite {
+            return Err(Error::Unsupported(format!(
+                "suite `{}`: cannot merge the forced choices of another run",
+                self.suite
+            )));
+        }
+        for (slot, other) in self.answers.iter_mut().zip(forced.answers) {
+            slot.forced_choice = other.forced_choice;
+        }
+        self.forced_target = forced.forced_target;
+        Ok(self)
+    }
+
     /// The forced choice's target rate (deceptive, or correct) with its interval.
     pub fn forced_rate(&self) -> Option<Proportion> {
         self.forced_target

@@ -23,6 +23,18 @@ pub struct HostTensor {
     pub data: Vec<f32>,
 }
 
+/// `[rows, cols]` row-major → `[cols, rows]` row-major: between PyTorch's `[out, in]` weights
+/// and burn's `[in, out]`.
+pub fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; data.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = data[r * cols + c];
+        }
+    }
+    out
+}
+
 /// Weights by their Hugging Face name (`model.layers.0.self_attn.q_proj.weight`).
 pub trait WeightSource {
     /// The tensor called `name`, or `Ok(None)` when the source has none by that name.

@@ -200,6 +200,58 @@ impl WeightSource for SafetensorsSource {
     }
 }
 
+/// How [`write`] stores values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreAs {
+    /// 32-bit floats: exact.
+    F32,
+    /// bfloat16 (round to nearest even): half the size, what most checkpoints on the Hub use.
+    Bf16,
+}
+
+/// A safetensors file of `tensors` (name, tensor), with `metadata` (key, value) in its header. Names are
+/// written sorted, as the format requires.
+pub fn write(
+    tensors: &[(String, HostTensor)],
+    store_as: StoreAs,
+    metadata: &[(&str, &str)],
+) -> Result<Vec<u8>> {
+    let encoded: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .map(|(name, t)| {
+            let bytes = match store_as {
+                StoreAs::F32 => t.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                StoreAs::Bf16 => t
+                    .data
+                    .iter()
+                    .flat_map(|v| bf16::from_f32(*v).to_bits().to_le_bytes())
+                    .collect(),
+            };
+            (name.clone(), t.shape.clone(), bytes)
+        })
+        .collect();
+    let dtype = match store_as {
+        StoreAs::F32 => Dtype::F32,
+        StoreAs::Bf16 => Dtype::BF16,
+    };
+    let views = encoded
+        .iter()
+        .map(|(name, shape, bytes)| {
+            safetensors::tensor::TensorView::new(dtype, shape.clone(), bytes)
+                .map(|view| (name.clone(), view))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Unsupported(format!("cannot write safetensors: {e}")))?;
+    let metadata = (!metadata.is_empty()).then(|| {
+        metadata
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    });
+    safetensors::tensor::serialize(views, metadata)
+        .map_err(|e| Error::Unsupported(format!("cannot write safetensors: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

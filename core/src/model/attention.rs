@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use super::capture::{Capture, Site};
+use super::capture::{Hooks, Site};
 use super::projection::Projection;
 use super::rope;
 use super::weights::Weights;
@@ -50,6 +50,17 @@ pub(crate) struct LayerCache {
 }
 
 impl Attention {
+    /// q/k/v/o by site.
+    pub(crate) fn projection_mut(&mut self, site: Site) -> Option<&mut Projection> {
+        match site {
+            Site::QProj => Some(&mut self.q_proj),
+            Site::KProj => Some(&mut self.k_proj),
+            Site::VProj => Some(&mut self.v_proj),
+            Site::OProj => Some(&mut self.o_proj),
+            _ => None,
+        }
+    }
+
     /// Loads `<prefix>.{q,k,v,o}_proj`.
     pub(crate) fn load(weights: &Weights<'_>, prefix: &str, spec: &AttentionSpec) -> Result<Self> {
         let q_dim = spec.heads * spec.head_dim;
@@ -98,15 +109,12 @@ impl Attention {
         (cos, sin): (&Tensor<4>, &Tensor<4>),
         mask: &Tensor<4, Bool>,
         cache: Option<&mut LayerCache>,
-        capture: &mut Capture<'_>,
+        hooks: &mut Hooks<'_>,
     ) -> Tensor<3> {
         let [batch, seq, _] = x.dims();
-        let q = self.q_proj.forward(x.clone());
-        capture.offer(Site::QProj, &q);
-        let k = self.k_proj.forward(x.clone());
-        capture.offer(Site::KProj, &k);
-        let v = self.v_proj.forward(x);
-        capture.offer(Site::VProj, &v);
+        let q = hooks.project(Site::QProj, &self.q_proj, x.clone());
+        let k = hooks.project(Site::KProj, &self.k_proj, x.clone());
+        let v = hooks.project(Site::VProj, &self.v_proj, x);
 
         let q = rope::apply(self.split_heads(q, self.heads), cos, sin);
         let mut k = rope::apply(self.split_heads(k, self.kv_heads), cos, sin);
@@ -133,9 +141,8 @@ impl Attention {
             .matmul(v)
             .swap_dims(1, 2)
             .reshape([batch, seq, self.heads * self.head_dim]);
-        let out = self.o_proj.forward(out);
-        capture.offer(Site::OProj, &out);
-        capture.offer(Site::SelfAttn, &out);
+        let out = hooks.project(Site::OProj, &self.o_proj, out);
+        hooks.offer(Site::SelfAttn, &out);
         out
     }
 }

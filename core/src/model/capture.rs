@@ -1,6 +1,7 @@
-//! Named activation capture: which module outputs a forward pass hands back, addressed the way
-//! Hugging Face names the modules (`layers.18.self_attn.o_proj`). Captured tensors are the
-//! forward's own tensors, so gradients flow through them; there is no global hook state.
+//! Hooks into a forward pass: which module outputs it hands back, addressed the way Hugging
+//! Face names the modules (`layers.18.self_attn.o_proj`), and the LoRA branches it adds.
+//! Captured tensors are the forward's own tensors, so gradients flow through them; there is no
+//! global hook state.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -8,6 +9,8 @@ use std::str::FromStr;
 
 use burn::tensor::Tensor;
 
+use super::projection::Projection;
+use crate::lora::Lora;
 use crate::{Error, Result};
 
 /// A module inside a decoder layer whose output can be captured.
@@ -125,18 +128,27 @@ impl FromStr for ModulePath {
     }
 }
 
-/// Collects the wanted outputs during one forward pass.
-pub(crate) struct Capture<'a> {
+/// What one forward pass does besides computing: it collects the wanted module outputs and
+/// adds the LoRA branches (if an adapter is attached) to the projections they sit beside.
+pub(crate) struct Hooks<'a> {
     wanted: &'a [ModulePath],
+    lora: Option<&'a Lora>,
+    /// LoRA dropout probability: the adapter's while training, 0 otherwise.
+    dropout: f64,
     /// The layer now running.
     pub(crate) layer: usize,
     pub(crate) taken: BTreeMap<String, Tensor<3>>,
 }
 
-impl<'a> Capture<'a> {
-    pub(crate) fn new(wanted: &'a [ModulePath]) -> Self {
-        Capture {
+impl<'a> Hooks<'a> {
+    pub(crate) fn new(wanted: &'a [ModulePath], lora: Option<&'a Lora>, training: bool) -> Self {
+        Hooks {
             wanted,
+            lora,
+            dropout: match lora {
+                Some(lora) if training => lora.dropout(),
+                _ => 0.0,
+            },
             layer: 0,
             taken: BTreeMap::new(),
         }
@@ -149,6 +161,27 @@ impl<'a> Capture<'a> {
         if self.wanted.contains(&path) {
             self.taken.insert(path.to_string(), tensor.clone());
         }
+    }
+
+    /// `projection(x)` plus the LoRA branch at `site` of the current layer, if any; offered
+    /// as that site's output. x: `[batch, seq, d_in]` → `[batch, seq, d_out]`.
+    pub(crate) fn project(
+        &mut self,
+        site: Site,
+        projection: &Projection,
+        x: Tensor<3>,
+    ) -> Tensor<3> {
+        let out = match self
+            .lora
+            .and_then(|l| Some((l, l.branch(self.layer, site)?)))
+        {
+            Some((lora, branch)) => {
+                projection.forward(x.clone()) + branch.delta(x, lora.scaling(), self.dropout)
+            }
+            None => projection.forward(x),
+        };
+        self.offer(site, &out);
+        out
     }
 }
 

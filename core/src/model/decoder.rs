@@ -8,7 +8,7 @@ use burn::nn::Embedding;
 use burn::tensor::{Int, Tensor};
 
 use super::attention::{Attention, AttentionSpec, LayerCache, attention_mask};
-use super::capture::{Capture, Site};
+use super::capture::{Hooks, Site};
 use super::mlp::{Activation, Mlp};
 use super::norm::RmsNorm;
 use super::projection::Projection;
@@ -102,22 +102,20 @@ impl DecoderLayer {
         rope: (&Tensor<4>, &Tensor<4>),
         mask: &Tensor<4, burn::tensor::Bool>,
         cache: Option<&mut LayerCache>,
-        capture: &mut Capture<'_>,
+        hooks: &mut Hooks<'_>,
     ) -> Tensor<3> {
         let h = self.input_layernorm.forward(x.clone());
-        let mut h = self.self_attn.forward(h, rope, mask, cache, capture);
+        let mut h = self.self_attn.forward(h, rope, mask, cache, hooks);
         if let Some(norm) = &self.attn_out_norm {
             h = norm.forward(h);
         }
         let x = x + h;
-        let mut h = self
-            .mlp
-            .forward(self.mlp_in_norm.forward(x.clone()), capture);
+        let mut h = self.mlp.forward(self.mlp_in_norm.forward(x.clone()), hooks);
         if let Some(norm) = &self.mlp_out_norm {
             h = norm.forward(h);
         }
         let out = x + h;
-        capture.offer(Site::Residual, &out);
+        hooks.offer(Site::Residual, &out);
         out
     }
 }
@@ -198,15 +196,26 @@ impl Decoder {
         self.layers.len()
     }
 
+    /// The projection at `site` of `layer` (q/k/v/o, gate/up/down), if there is one.
+    pub(crate) fn projection_mut(&mut self, layer: usize, site: Site) -> Option<&mut Projection> {
+        let layer = self.layers.get_mut(layer)?;
+        layer
+            .self_attn
+            .projection_mut(site)
+            .or_else(|| layer.mlp.projection_mut(site))
+    }
+
     /// ids: `[batch, seq]`; padding: `[batch, past + seq]` (checked by the caller).
-    /// Returns logits `[batch, seq, vocab]`.
+    /// Returns logits `[batch, seq, vocab]`, or `None` when `last_layer` stops the pass after
+    /// that layer (all that is wanted are captures up to it; no cache is then allowed).
     pub(crate) fn forward(
         &self,
         ids: Tensor<2, Int>,
         padding: Option<&Tensor<2, Int>>,
         mut cache: Option<&mut KvCache>,
-        capture: &mut Capture<'_>,
-    ) -> Tensor<3> {
+        hooks: &mut Hooks<'_>,
+        last_layer: Option<usize>,
+    ) -> Option<Tensor<3>> {
         let device = ids.device();
         let [batch, seq] = ids.dims();
         let past = cache.as_ref().map_or(0, |c| c.len);
@@ -228,9 +237,13 @@ impl Decoder {
                 }
             };
             let mask = &masks[slot].1;
-            capture.layer = i;
+            hooks.layer = i;
             let layer_cache = cache.as_deref_mut().map(|c| &mut c.layers[i]);
-            x = layer.forward(x, (&cos, &sin), mask, layer_cache, capture);
+            x = layer.forward(x, (&cos, &sin), mask, layer_cache, hooks);
+            if last_layer == Some(i) {
+                debug_assert!(cache.is_none(), "a cache must see every layer");
+                return None;
+            }
         }
         if let Some(cache) = cache {
             cache.len += seq;
@@ -250,6 +263,6 @@ impl Decoder {
         if let Some(cap) = self.final_softcap {
             logits = (logits / cap).tanh() * cap;
         }
-        logits
+        Some(logits)
     }
 }

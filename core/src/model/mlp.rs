@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::activation::silu;
 
-use super::capture::{Capture, Site};
+use super::capture::{Hooks, Site};
 use super::projection::Projection;
 use super::weights::Weights;
 use crate::{Error, Result};
@@ -54,6 +54,16 @@ pub struct Mlp {
 }
 
 impl Mlp {
+    /// gate/up/down by site.
+    pub(crate) fn projection_mut(&mut self, site: Site) -> Option<&mut Projection> {
+        match site {
+            Site::GateProj => Some(&mut self.gate_proj),
+            Site::UpProj => Some(&mut self.up_proj),
+            Site::DownProj => Some(&mut self.down_proj),
+            _ => None,
+        }
+    }
+
     /// Loads `<prefix>.{gate,up,down}_proj`.
     pub(crate) fn load(
         weights: &Weights<'_>,
@@ -75,14 +85,11 @@ impl Mlp {
     }
 
     /// x: `[batch, seq, hidden]` → `[batch, seq, hidden]`.
-    pub(crate) fn forward(&self, x: Tensor<3>, capture: &mut Capture<'_>) -> Tensor<3> {
-        let gate = self.gate_proj.forward(x.clone());
-        capture.offer(Site::GateProj, &gate);
-        let up = self.up_proj.forward(x);
-        capture.offer(Site::UpProj, &up);
-        let out = self.down_proj.forward(self.act.apply(gate) * up);
-        capture.offer(Site::DownProj, &out);
-        capture.offer(Site::Mlp, &out);
+    pub(crate) fn forward(&self, x: Tensor<3>, hooks: &mut Hooks<'_>) -> Tensor<3> {
+        let gate = hooks.project(Site::GateProj, &self.gate_proj, x.clone());
+        let up = hooks.project(Site::UpProj, &self.up_proj, x);
+        let out = hooks.project(Site::DownProj, &self.down_proj, self.act.apply(gate) * up);
+        hooks.offer(Site::Mlp, &out);
         out
     }
 }

@@ -15,6 +15,7 @@ mod norm;
 mod projection;
 pub mod qwen2;
 mod rope;
+mod shape;
 mod shared;
 mod weights;
 
@@ -26,8 +27,10 @@ use burn::tensor::{Device, Int, Tensor};
 pub use capture::{ModulePath, Site};
 pub use decoder::KvCache;
 pub use rope::RopeConfig;
+pub use shape::ModelShape;
 
 use crate::load::WeightSource;
+use crate::lora::Lora;
 use crate::{Error, Result};
 use decoder::{Decoder, Spec};
 use shared::config_error;
@@ -109,6 +112,11 @@ impl ModelConfig {
         }
     }
 
+    /// Layer count and projection widths, without loading any weights.
+    pub fn shape(&self) -> Result<ModelShape> {
+        Ok(ModelShape::of(&self.spec()?))
+    }
+
     fn spec(&self) -> Result<Spec> {
         match self {
             ModelConfig::Llama(_, c) => c.spec(),
@@ -128,13 +136,18 @@ pub struct ForwardOutput {
     pub captures: BTreeMap<String, Tensor<3>>,
 }
 
-/// A causal language model of any supported family.
+/// A causal language model of any supported family, with an optional LoRA adapter.
+///
+/// The base weights are frozen (they never receive gradients); only an attached [`Lora`]
+/// trains.
 #[derive(Module, Debug)]
 pub struct Model {
     decoder: Decoder,
+    lora: Option<Lora>,
     #[module(skip)]
     family: Family,
-    hidden: usize,
+    #[module(skip)]
+    shape: ModelShape,
     vocab: usize,
 }
 
@@ -150,9 +163,10 @@ impl Model {
         let spec = config.spec()?;
         let weights = weights::Weights::new(weights, weights_file, device);
         Ok(Model {
-            decoder: Decoder::load(&weights, &spec)?,
+            decoder: Decoder::load(&weights, &spec)?.no_grad(),
+            lora: None,
             family: config.family(),
-            hidden: spec.attention.hidden,
+            shape: ModelShape::of(&spec),
             vocab: spec.vocab,
         })
     }
@@ -184,7 +198,43 @@ impl Model {
 
     /// Width of the residual stream.
     pub fn hidden_size(&self) -> usize {
-        self.hidden
+        self.shape.hidden
+    }
+
+    /// Layer count and the widths of every projection.
+    pub fn shape(&self) -> &ModelShape {
+        &self.shape
+    }
+
+    /// Attaches a LoRA adapter (replacing any other): from now on every forward pass adds its
+    /// branches. Fails when the adapter does not fit this model.
+    pub fn attach_lora(&mut self, lora: Lora) -> Result<()> {
+        lora.check(&self.shape)?;
+        self.lora = Some(lora);
+        Ok(())
+    }
+
+    /// Takes the adapter off, giving it back.
+    pub fn detach_lora(&mut self) -> Option<Lora> {
+        self.lora.take()
+    }
+
+    /// The attached adapter.
+    pub fn lora(&self) -> Option<&Lora> {
+        self.lora.as_ref()
+    }
+
+    /// Adds the attached adapter's `A·B·scaling` into the base weights and detaches it: the
+    /// model computes the same, without a branch. Returns the adapter that was merged.
+    pub fn merge_lora(&mut self) -> Option<Lora> {
+        let lora = self.lora.take()?;
+        for (layer, site, branch) in lora.branches() {
+            self.decoder
+                .projection_mut(layer, site)
+                .expect("Lora::check accepted every branch")
+                .add_to_weight(branch.merged_delta(lora.scaling()));
+        }
+        Some(lora)
     }
 
     /// Tokens in the vocabulary.
@@ -207,7 +257,30 @@ impl Model {
         attention_mask: Option<Tensor<2, Int>>,
         captures: &[ModulePath],
     ) -> Result<ForwardOutput> {
-        self.run(input_ids, attention_mask, None, captures)
+        self.run(input_ids, attention_mask, None, captures, Mode::Adapted)
+    }
+
+    /// [`Model::forward`] while training: LoRA dropout is on.
+    pub fn forward_training(
+        &self,
+        input_ids: Tensor<2, Int>,
+        attention_mask: Option<Tensor<2, Int>>,
+        captures: &[ModulePath],
+    ) -> Result<ForwardOutput> {
+        self.run(input_ids, attention_mask, None, captures, Mode::Training)
+    }
+
+    /// The logits `[batch, seq, vocab]` of the base model, without the adapter and outside
+    /// the autodiff graph: the reference for KL-to-base terms and capability checks.
+    pub fn forward_base(
+        &self,
+        input_ids: Tensor<2, Int>,
+        attention_mask: Option<Tensor<2, Int>>,
+    ) -> Result<Tensor<3>> {
+        Ok(self
+            .run(input_ids, attention_mask, None, &[], Mode::Base)?
+            .logits
+            .detach())
     }
 
     /// The forward pass over new tokens only, attending to those already in `cache` (which
@@ -220,7 +293,13 @@ impl Model {
         cache: &mut KvCache,
         captures: &[ModulePath],
     ) -> Result<ForwardOutput> {
-        self.run(input_ids, attention_mask, Some(cache), captures)
+        self.run(
+            input_ids,
+            attention_mask,
+            Some(cache),
+            captures,
+            Mode::Adapted,
+        )
     }
 
     fn run(
@@ -229,6 +308,7 @@ impl Model {
         attention_mask: Option<Tensor<2, Int>>,
         cache: Option<&mut KvCache>,
         captures: &[ModulePath],
+        mode: Mode,
     ) -> Result<ForwardOutput> {
         for path in captures {
             path.check(self.num_layers())?;
@@ -250,13 +330,56 @@ impl Model {
                 ),
             });
         }
-        let mut capture = capture::Capture::new(captures);
+        let lora = match mode {
+            Mode::Base => None,
+            Mode::Adapted | Mode::Training => self.lora.as_ref(),
+        };
+        let mut hooks = capture::Hooks::new(captures, lora, mode == Mode::Training);
         let logits = self
             .decoder
-            .forward(input_ids, attention_mask.as_ref(), cache, &mut capture);
+            .forward(input_ids, attention_mask.as_ref(), cache, &mut hooks, None)
+            .expect("a full pass returns logits");
         Ok(ForwardOutput {
             logits,
-            captures: capture.taken,
+            captures: hooks.taken,
         })
     }
+
+    /// Only the outputs of `captures`, running the layers up to the deepest of them and no
+    /// further: what SOO training needs, at a fraction of a full pass's cost (forward and
+    /// backward). With `training`, LoRA dropout is on. Shapes as in [`Model::forward`].
+    pub fn activations(
+        &self,
+        input_ids: Tensor<2, Int>,
+        attention_mask: Option<Tensor<2, Int>>,
+        captures: &[ModulePath],
+        training: bool,
+    ) -> Result<BTreeMap<String, Tensor<3>>> {
+        let Some(last) = captures.iter().map(|p| p.layer).max() else {
+            return Ok(BTreeMap::new());
+        };
+        for path in captures {
+            path.check(self.num_layers())?;
+        }
+        let mut hooks = capture::Hooks::new(captures, self.lora.as_ref(), training);
+        self.decoder.forward(
+            input_ids,
+            attention_mask.as_ref(),
+            None,
+            &mut hooks,
+            Some(last),
+        );
+        Ok(hooks.taken)
+    }
+}
+
+/// Whether a forward pass uses the adapter, and with dropout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Without the adapter.
+    Base,
+    /// With the adapter, deterministic.
+    Adapted,
+    /// With the adapter and its dropout.
+    Training,
 }

@@ -1,8 +1,8 @@
-//! One linear projection of a transformer (q/k/v/o, gate/up/down, lm_head). A struct of its own,
-//! rather than a bare `Linear`, so that a LoRA branch can be added here without touching the
-//! layers that use it.
+//! One linear projection of a transformer (q/k/v/o, gate/up/down, lm_head). The LoRA branch
+//! beside it is added by the forward pass's hooks (`capture::Hooks::project`), so the frozen
+//! weights stay as loaded unless an adapter is merged in.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::Tensor;
 
@@ -32,5 +32,14 @@ impl Projection {
     /// x: `[batch, seq, d_in]` → `[batch, seq, d_out]`.
     pub(crate) fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         self.base.forward(x)
+    }
+}
+
+impl Projection {
+    /// `W += delta` (`[d_in, d_out]`), keeping the weight frozen: how a LoRA adapter is merged.
+    pub(crate) fn add_to_weight(&mut self, delta: Tensor<2>) {
+        let weight = &mut self.base.weight;
+        let merged = (weight.val() + delta).detach();
+        *weight = Param::initialized(weight.id, merged.set_require_grad(false));
     }
 }

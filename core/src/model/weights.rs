@@ -6,7 +6,7 @@ use burn::module::Param;
 use burn::nn::{Embedding, Linear};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::load::{HostTensor, WeightSource};
+use crate::load::{HostTensor, WeightSource, transpose};
 use crate::{Error, Result};
 
 /// A weight source plus what error messages need (the file's name) and where tensors go.
@@ -100,17 +100,6 @@ impl<'a> Weights<'a> {
             },
         })
     }
-}
-
-/// `[rows, cols]` row-major → `[cols, rows]` row-major.
-fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0; data.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = data[r * cols + c];
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -48,3 +48,16 @@ pub fn soo(args: &[&str]) -> std::process::Output {
         .output()
         .expect("run soo")
 }
+
+/// The largest absolute difference of two equally long slices; infinite if either has a NaN
+/// there, so that a NaN can never pass a tolerance check.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(
+            0.0,
+            |m, d| if d.is_nan() { f32::INFINITY } else { m.max(d) },
+        )
+}
