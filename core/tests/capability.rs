@@ -2,24 +2,17 @@
 //! (and with a fresh one, whose B is zero), and perplexity matches a hand computation from the
 //! model's logits.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod common;
 
 use burn::tensor::{Int, Tensor, TensorData};
 use soo_core::burn;
 use soo_core::device::flex_device;
 use soo_core::eval::capability::{NEUTRAL_TEXT, NeutralPrompts, kl_to_base, perplexity};
-use soo_core::load::hf::load_model;
 use soo_core::lora::{Lora, LoraConfig};
 use soo_core::model::Model;
 
 fn tiny() -> Model {
-    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny/llama");
-    let files: HashMap<String, Vec<u8>> = ["config.json", "model.safetensors"]
-        .into_iter()
-        .map(|name| (name.to_string(), std::fs::read(folder.join(name)).unwrap()))
-        .collect();
-    load_model(files, &flex_device()).unwrap()
+    common::tiny_model("llama", &flex_device())
 }
 
 fn prompts() -> Vec<Vec<u32>> {

@@ -1,23 +1,16 @@
 //! Latent SOO on the tiny Llama fixture: the table's shape, zero for identical prompts, both
 //! position modes, and one entry checked against the captured activations by hand.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod common;
 
 use burn::tensor::{Int, Tensor, TensorData};
 use soo_core::burn;
 use soo_core::device::flex_device;
 use soo_core::eval::latent::{LatentPositions, SITES, latent_soo_ids, probe_pairs};
-use soo_core::load::hf::load_model;
 use soo_core::model::{Model, ModulePath, Site};
 
 fn tiny() -> Model {
-    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny/llama");
-    let files: HashMap<String, Vec<u8>> = ["config.json", "model.safetensors"]
-        .into_iter()
-        .map(|name| (name.to_string(), std::fs::read(folder.join(name)).unwrap()))
-        .collect();
-    load_model(files, &flex_device()).unwrap()
+    common::tiny_model("llama", &flex_device())
 }
 
 fn pairs() -> Vec<(Vec<u32>, Vec<u32>)> {

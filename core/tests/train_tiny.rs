@@ -2,21 +2,14 @@
 //! training check runs. The loss falls; a checkpoint taken in memory resumes to the same
 //! adapter; an update that breaks the adapter is undone and reported.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod common;
 
 use soo_core::burn::tensor::Device;
-use soo_core::load::hf;
 use soo_core::model::Model;
 use soo_core::train::{Examples, TokenData, TrainConfig, Trainer};
 
 fn tiny(device: &Device) -> Model {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny/llama");
-    let files: HashMap<String, Vec<u8>> = ["config.json", "model.safetensors"]
-        .into_iter()
-        .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
-        .collect();
-    hf::load_model(files, device).unwrap()
+    common::tiny_model("llama", device)
 }
 
 fn data() -> TokenData {

@@ -22,6 +22,7 @@ use soo_core::eval::{
     AnswerSuffix, PromptStyle, Scenario, ScenarioSet, TrainingItems, Vocabulary, compare, report,
     suites, svg,
 };
+use soo_core::files::{io_error, read_text, write_atomic};
 use soo_core::{Error, Result};
 
 use super::loading::{ModelArgs, Ready, load};
@@ -184,12 +185,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
             "seconds": seconds,
         });
     }
-    std::fs::create_dir_all(&out).map_err(|e| io(&out, e))?;
+    std::fs::create_dir_all(&out).map_err(|e| io_error(&out, e))?;
     let text = serde_json::to_string_pretty(&report)
         .map_err(|e| Error::Unsupported(format!("the report does not serialise: {e}")))?;
-    write_atomic(&out.join("report.json"), &text)?;
-    write_atomic(&out.join("report.md"), &report::markdown(&report))?;
-    write_atomic(&out.join("report.svg"), &svg::chart(&report))?;
+    write_atomic(&out.join("report.json"), text.as_bytes())?;
+    write_atomic(&out.join("report.md"), report::markdown(&report).as_bytes())?;
+    write_atomic(&out.join("report.svg"), svg::chart(&report).as_bytes())?;
     eprintln!("wrote {}", out.join("report.json").display());
     Ok(())
 }
@@ -211,7 +212,7 @@ fn jobs(args: &EvalArgs, style: &PromptStyle) -> Result<Vec<Job>> {
         return Err(Error::Unsupported("--suite names no suite".into()));
     }
     if let Some(path) = &args.scenarios {
-        let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+        let text = read_text(path)?;
         let set = ScenarioSet::parse(&path.display().to_string(), &text)?.truncate(args.n);
         jobs.push(Job {
             name: set.suite.name.clone(),
@@ -284,7 +285,7 @@ fn run_jobs(
 /// `--compare A B`: prints the difference table.
 fn compare_reports(a: &Path, b: &Path) -> Result<()> {
     let read = |path: &Path| -> Result<Vec<compare::Rate>> {
-        let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+        let text = read_text(path)?;
         compare::parse_report(&path.display().to_string(), &text)
     };
     let (rates_a, rates_b) = (read(a)?, read(b)?);
@@ -298,21 +299,4 @@ fn compare_reports(a: &Path, b: &Path) -> Result<()> {
         )
     );
     Ok(())
-}
-
-fn io(path: &Path, e: std::io::Error) -> Error {
-    Error::Format {
-        file: path.display().to_string(),
-        problem: e.to_string(),
-    }
-}
-
-/// Writes `text` to a temporary file beside `path`, then renames it over `path`: readers see
-/// the old file or the whole new one, never a partial one.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".tmp");
-    let temp = PathBuf::from(temp);
-    std::fs::write(&temp, text).map_err(|e| io(&temp, e))?;
-    std::fs::rename(&temp, path).map_err(|e| io(path, e))
 }

@@ -61,3 +61,20 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
             |m, d| if d.is_nan() { f32::INFINITY } else { m.max(d) },
         )
 }
+
+/// A tiny random model of `family` saved by transformers (`tests/fixtures/tiny/<family>`), on
+/// `device`.
+pub fn tiny_model(family: &str, device: &soo_core::burn::tensor::Device) -> soo_core::model::Model {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tiny")
+        .join(family);
+    let files: std::collections::HashMap<String, Vec<u8>> = ["config.json", "model.safetensors"]
+        .into_iter()
+        .map(|name| {
+            let path = folder.join(name);
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (name.to_string(), bytes)
+        })
+        .collect();
+    soo_core::load::hf::load_model(files, device).unwrap()
+}
