@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod checkpoint;
 pub mod config;
+pub mod data;
 pub mod loss;
 pub mod pairs;
 mod trainer;
@@ -13,6 +14,7 @@ mod trainer;
 pub use batch::TokenBatch;
 pub use checkpoint::Checkpoint;
 pub use config::{Objective, TrainConfig};
+pub use data::{Examples, TokenData};
 pub use loss::Positions;
 pub use pairs::Pair;
-pub use trainer::{Examples, StepReport, StopReason, TokenData, Trainer};
+pub use trainer::{StepReport, StopReason, Trainer};
