@@ -199,7 +199,7 @@ fn imported_adapter_and_merge_give_peft_logits() {
     let base = model
         .forward_base(batch.ids.clone(), Some(batch.mask.clone()))
         .unwrap();
-    let want = |v: &[f32]| real_from(v, &batch.lengths, width, vocab);
+    let want = |v: &[f32]| self::real(v, &batch.lengths, width, vocab);
     let d_adapted = max_abs_diff(&real(adapted.logits), &want(&e.logits.peft));
     let d_base = max_abs_diff(&real(base), &want(&e.logits.base));
     model.merge_lora().unwrap();
@@ -210,10 +210,6 @@ fn imported_adapter_and_merge_give_peft_logits() {
     let d_merged = max_abs_diff(&real(merged.logits), &want(&e.logits.merged));
     eprintln!("logits max-abs diff: adapted {d_adapted:e}, base {d_base:e}, merged {d_merged:e}");
     assert!(d_adapted <= TOLERANCE && d_base <= TOLERANCE && d_merged <= TOLERANCE);
-}
-
-fn real_from(values: &[f32], lengths: &[usize], width: usize, vocab: usize) -> Vec<f32> {
-    real(values, lengths, width, vocab)
 }
 
 #[test]

@@ -18,6 +18,7 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use soo_core::eval::format::Syntax;
+use soo_core::eval::vocabulary::leakage;
 use soo_core::eval::{TrainingItems, Vocabulary};
 use soo_core::files::{io_error, read_text, write_atomic, write_dir_atomic};
 use soo_core::loaded::LoadedModel;
@@ -257,7 +258,7 @@ fn check_pairs(loaded: &LoadedModel, pairs: &[Pair], config: &TrainConfig) -> Re
     }
     let items: Vec<String> = pairs.iter().map(|p| p.self_text.clone()).collect();
     let vocabulary = Vocabulary::builtin();
-    let leaks = pairs::leaks(&vocabulary, &items);
+    let leaks = leakage(&vocabulary, &items);
     for (object, text) in leaks.iter().take(5) {
         eprintln!("warning: test object '{object}' appears in training text '{text}'");
     }

@@ -10,6 +10,7 @@ use super::hf::{INDEX, SINGLE};
 use super::hub::{HubOptions, resolve_hub};
 use super::model_files::{FOLDER_FILES, FileBytes, ModelFiles};
 use super::safetensors::shard_files;
+use crate::files::io_error;
 use crate::{Error, Result};
 
 /// Files at least this large are memory-mapped rather than read into memory.
@@ -142,14 +143,6 @@ pub fn resolve(
             revision,
             file,
         } => resolve_hub(&repo, &revision, file.as_deref(), hub, on_event),
-    }
-}
-
-/// An I/O error as a Format error naming the path.
-pub(crate) fn io_error(path: &Path, e: std::io::Error) -> Error {
-    Error::Format {
-        file: path.display().to_string(),
-        problem: e.to_string(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! Hugging Face names, ready to be written as `model.safetensors`. Works on the host from the
 //! weight source, one tensor at a time, so no device model is built.
 
-use super::peft::{HostAdapter, HostBranch, PeftFiles, host_branches};
+use super::peft::{HostBranch, PeftFiles, host_branches};
 use crate::load::{HostTensor, WeightSource};
 use crate::{Error, Result};
 
@@ -61,11 +61,9 @@ pub fn merged_weights(
         .get("tie_word_embeddings")
         .and_then(|v| v.as_bool())
         .unwrap_or(false);
-    let HostAdapter {
-        rank,
-        scaling,
-        branches,
-    } = host_branches(adapter, adapter_folder)?;
+    let adapter = host_branches(adapter, adapter_folder)?;
+    let (rank, scaling) = (adapter.rank, adapter.scaling());
+    let branches = adapter.branches;
     let weight_name = |branch: &HostBranch| {
         format!(
             "model.layers.{}.{}.weight",

@@ -127,32 +127,22 @@ pub fn import(
     shape: &ModelShape,
     device: &Device,
 ) -> Result<Lora> {
-    let config_name = format!("{folder}/{CONFIG_FILE}");
-    let weights_name = format!("{folder}/{WEIGHTS_FILE}");
-    let config = read_config(&files.config, &config_name)?;
-    let weights = SafetensorsSource::single(&weights_name, files.weights.clone())?;
+    let adapter = host_branches(files, folder)?;
+    let bad_weights = |problem: String| Error::Format {
+        file: format!("{folder}/{WEIGHTS_FILE}"),
+        problem,
+    };
     let lora_config = LoraConfig {
-        rank: config.r,
-        alpha: config.lora_alpha,
-        dropout: config.lora_dropout,
+        rank: adapter.rank,
+        alpha: adapter.alpha,
+        dropout: adapter.dropout,
         targets: Vec::new(),
         layers: Vec::new(),
     };
     let mut lora = Lora::empty(&lora_config, shape.layers);
-    let bad_weights = |problem: String| Error::Format {
-        file: weights_name.clone(),
-        problem,
-    };
-    let mut found = 0;
-    for name in weights.names() {
-        let Some((layer, site)) = parse_key(name) else {
-            return Err(bad_weights(format!(
-                "tensor {name} is not a LoRA matrix of a decoder layer's linear module"
-            )));
-        };
-        if !name.ends_with(".lora_A.weight") {
-            continue; // B is read with its A.
-        }
+    let rank = adapter.rank;
+    for HostBranch { layer, site, a, b } in adapter.branches {
+        let name = key(layer, site, "A");
         if layer >= shape.layers {
             return Err(bad_weights(format!(
                 "{name}: the model has {} layers",
@@ -160,24 +150,26 @@ pub fn import(
             )));
         }
         let (d_in, d_out) = shape.dims(site);
-        let a = read(&weights, name, [config.r, d_in], &bad_weights)?;
-        let b_name = key(layer, site, "B");
-        let b = read(&weights, &b_name, [d_out, config.r], &bad_weights)?;
+        for (tensor, want, matrix) in [(&a, [rank, d_in], "A"), (&b, [d_out, rank], "B")] {
+            if tensor.shape != want {
+                return Err(bad_weights(format!(
+                    "tensor {} has shape {:?}, expected {want:?} for rank {rank} on this model",
+                    key(layer, site, matrix),
+                    tensor.shape
+                )));
+            }
+        }
         lora.set_branch(
             layer,
             site,
             LoraLinear::from_host(
                 branch_id(layer, site),
-                (transpose(&a, config.r, d_in), d_in),
-                (transpose(&b, d_out, config.r), d_out),
-                config.r,
+                (transpose(&a.data, rank, d_in), d_in),
+                (transpose(&b.data, d_out, rank), d_out),
+                rank,
                 device,
             ),
         );
-        found += 1;
-    }
-    if found == 0 {
-        return Err(bad_weights("no lora_A weights in the file".into()));
     }
     Ok(lora)
 }
@@ -218,8 +210,10 @@ fn read_config(bytes: &[u8], config_name: &str) -> Result<AdapterConfig> {
 /// An adapter on the host, in peft's layout: what merging into weights needs.
 pub(crate) struct HostAdapter {
     pub(crate) rank: usize,
-    /// `alpha / r`.
-    pub(crate) scaling: f64,
+    /// `lora_alpha`: the branch is scaled by `alpha / rank`.
+    pub(crate) alpha: f64,
+    /// `lora_dropout`.
+    pub(crate) dropout: f64,
     /// `(layer, site, A [r, d_in], B [d_out, r])`.
     pub(crate) branches: Vec<HostBranch>,
 }
@@ -234,31 +228,48 @@ pub(crate) struct HostBranch {
     pub(crate) b: HostTensor,
 }
 
-/// Reads an adapter's config and matrices on the host.
+impl HostAdapter {
+    /// `alpha / rank`.
+    pub(crate) fn scaling(&self) -> f64 {
+        self.alpha / self.rank as f64
+    }
+}
+
+/// Reads an adapter's config and matrices on the host, in peft's layout. Every tensor must be a
+/// LoRA matrix of a decoder layer's linear module, every A must have its B, and there must be
+/// at least one.
 pub(crate) fn host_branches(files: &PeftFiles, folder: &str) -> Result<HostAdapter> {
     let config = read_config(&files.config, &format!("{folder}/{CONFIG_FILE}"))?;
     let weights_name = format!("{folder}/{WEIGHTS_FILE}");
     let weights = SafetensorsSource::single(&weights_name, files.weights.clone())?;
-    let missing = |name: &str| Error::Format {
+    let bad_weights = |problem: String| Error::Format {
         file: weights_name.clone(),
-        problem: format!("tensor {name} is missing"),
+        problem,
     };
-    let mut out = Vec::new();
+    let mut branches = Vec::new();
     for name in weights.names() {
         let Some((layer, site)) = parse_key(name) else {
-            continue;
+            return Err(bad_weights(format!(
+                "tensor {name} is not a LoRA matrix of a decoder layer's linear module"
+            )));
         };
-        if name.ends_with(".lora_A.weight") {
-            let a = weights.tensor(name)?.ok_or_else(|| missing(name))?;
-            let b_name = key(layer, site, "B");
-            let b = weights.tensor(&b_name)?.ok_or_else(|| missing(&b_name))?;
-            out.push(HostBranch { layer, site, a, b });
+        if !name.ends_with(".lora_A.weight") {
+            continue; // B is read with its A.
         }
+        let b_name = key(layer, site, "B");
+        let (Some(a), Some(b)) = (weights.tensor(name)?, weights.tensor(&b_name)?) else {
+            return Err(bad_weights(format!("tensor {b_name} is missing")));
+        };
+        branches.push(HostBranch { layer, site, a, b });
+    }
+    if branches.is_empty() {
+        return Err(bad_weights("no lora_A weights in the file".into()));
     }
     Ok(HostAdapter {
         rank: config.r,
-        scaling: config.lora_alpha / config.r as f64,
-        branches: out,
+        alpha: config.lora_alpha,
+        dropout: config.lora_dropout,
+        branches,
     })
 }
 
@@ -273,26 +284,6 @@ fn parse_key(name: &str) -> Option<(usize, Site)> {
     let site = site_of(module)?;
     (site.name() == module).then_some(())?;
     Some((layer.parse().ok()?, site))
-}
-
-/// Tensor `name` with exactly `shape`.
-fn read(
-    weights: &SafetensorsSource,
-    name: &str,
-    shape: [usize; 2],
-    error: &dyn Fn(String) -> Error,
-) -> Result<Vec<f32>> {
-    let tensor = weights
-        .tensor(name)?
-        .ok_or_else(|| error(format!("tensor {name} is missing")))?;
-    if tensor.shape != shape {
-        return Err(error(format!(
-            "tensor {name} has shape {:?}, expected {shape:?} for rank {} on this model",
-            tensor.shape,
-            shape[0].min(shape[1])
-        )));
-    }
-    Ok(tensor.data)
 }
 
 #[cfg(test)]

@@ -310,6 +310,25 @@ impl Model {
         captures: &[ModulePath],
         mode: Mode,
     ) -> Result<ForwardOutput> {
+        let (logits, captures) =
+            self.pass(input_ids, attention_mask, cache, captures, mode, None)?;
+        Ok(ForwardOutput {
+            logits: logits.expect("a full pass returns logits"),
+            captures,
+        })
+    }
+
+    /// The checked forward pass; with `last_layer`, it stops after that layer and returns no
+    /// logits.
+    fn pass(
+        &self,
+        input_ids: Tensor<2, Int>,
+        attention_mask: Option<Tensor<2, Int>>,
+        cache: Option<&mut KvCache>,
+        captures: &[ModulePath],
+        mode: Mode,
+        last_layer: Option<usize>,
+    ) -> Result<(Option<Tensor<3>>, BTreeMap<String, Tensor<3>>)> {
         for path in captures {
             path.check(self.num_layers())?;
         }
@@ -335,14 +354,14 @@ impl Model {
             Mode::Adapted | Mode::Training => self.lora.as_ref(),
         };
         let mut hooks = capture::Hooks::new(captures, lora, mode == Mode::Training);
-        let logits = self
-            .decoder
-            .forward(input_ids, attention_mask.as_ref(), cache, &mut hooks, None)
-            .expect("a full pass returns logits");
-        Ok(ForwardOutput {
-            logits,
-            captures: hooks.taken,
-        })
+        let logits = self.decoder.forward(
+            input_ids,
+            attention_mask.as_ref(),
+            cache,
+            &mut hooks,
+            last_layer,
+        );
+        Ok((logits, hooks.taken))
     }
 
     /// Only the outputs of `captures`, running the layers up to the deepest of them and no
@@ -358,18 +377,13 @@ impl Model {
         let Some(last) = captures.iter().map(|p| p.layer).max() else {
             return Ok(BTreeMap::new());
         };
-        for path in captures {
-            path.check(self.num_layers())?;
-        }
-        let mut hooks = capture::Hooks::new(captures, self.lora.as_ref(), training);
-        self.decoder.forward(
-            input_ids,
-            attention_mask.as_ref(),
-            None,
-            &mut hooks,
-            Some(last),
-        );
-        Ok(hooks.taken)
+        let mode = if training {
+            Mode::Training
+        } else {
+            Mode::Adapted
+        };
+        let (_, taken) = self.pass(input_ids, attention_mask, None, captures, mode, Some(last))?;
+        Ok(taken)
     }
 }
 

@@ -32,7 +32,7 @@ impl Examples {
 pub struct TokenData {
     /// What the objective trains on.
     pub examples: Examples,
-    /// Neutral texts for the KL-to-base term (may be empty when `kl_weight` is 0).
+    /// Neutral texts for the KL-to-base term (empty when `kl_weight` is 0).
     pub neutral: Vec<Vec<u32>>,
     /// Pairs in an epoch: decides the step count of every objective, so that the controls
     /// train for exactly as many steps as SOO on the same pairs.
@@ -79,10 +79,15 @@ impl TokenData {
                     .collect::<Result<_>>()?,
             ),
         };
-        let neutral = neutral_texts()
-            .iter()
-            .map(|t| encode(t))
-            .collect::<Result<_>>()?;
+        // Only the KL-to-base term reads them.
+        let neutral = if config.kl_weight > 0.0 {
+            neutral_texts()
+                .iter()
+                .map(|t| encode(t))
+                .collect::<Result<_>>()?
+        } else {
+            Vec::new()
+        };
         Ok(TokenData {
             examples,
             neutral,

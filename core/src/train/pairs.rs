@@ -5,9 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
+use crate::eval::TrainingItems;
 use crate::eval::format::{Syntax, located, parse};
-use crate::eval::vocabulary::leakage;
-use crate::eval::{TrainingItems, Vocabulary};
 use crate::text::Tokenizer;
 
 /// The paper's Table 1: (self, other), fragments without a question mark, `{item}` filled in.
@@ -172,11 +171,6 @@ pub fn align(tokenizer: &Tokenizer, pair: &Pair) -> Result<Alignment> {
     })
 }
 
-/// Training items that leak into the test vocabulary, as (test object, item).
-pub fn leaks<'a>(test: &'a Vocabulary, items: &'a [String]) -> Vec<(&'a str, &'a str)> {
-    leakage(test, items)
-}
-
 /// Neutral sentences for the sham control and the KL-to-base term (`core/data/neutral_training.toml`).
 pub fn neutral_texts() -> Vec<String> {
     #[derive(Deserialize)]
@@ -250,7 +244,10 @@ mod tests {
     fn builtin_data_is_clean() {
         assert!(builtin_pairs().len() >= 40);
         let items = TrainingItems::builtin().items;
-        assert!(leaks(&Vocabulary::builtin(), &items).is_empty());
+        assert!(
+            crate::eval::vocabulary::leakage(&crate::eval::Vocabulary::builtin(), &items)
+                .is_empty()
+        );
         assert!(neutral_texts().len() >= 20);
     }
 }

@@ -297,10 +297,15 @@ impl Trainer {
     fn rows(&self, micro: usize) -> Vec<usize> {
         let n = self.examples.len();
         let start = micro * self.config.batch_size;
+        // A batch spans at most a few epochs: each one's order is drawn once.
+        let mut order: Option<(usize, Vec<usize>)> = None;
         (start..start + self.config.batch_size)
             .map(|position| {
                 let epoch = position / n;
-                epoch_order(self.config.seed, epoch as u64, n)[position % n]
+                if order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+                    order = Some((epoch, epoch_order(self.config.seed, epoch as u64, n)));
+                }
+                order.as_ref().map_or(0, |(_, o)| o[position % n])
             })
             .collect()
     }
