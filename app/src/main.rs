@@ -4,6 +4,11 @@
 mod adapter;
 mod components;
 mod fetch;
+mod model_source;
+mod params;
+mod session;
+mod story;
+mod toy_world;
 
 fn main() {
     console_error_panic_hook::set_once();

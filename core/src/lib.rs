@@ -17,6 +17,7 @@ pub mod load;
 pub mod loaded;
 pub mod lora;
 pub mod model;
+pub mod organism;
 pub mod rng;
 pub mod selfcheck;
 pub mod text;

@@ -3,72 +3,16 @@
 // Nothing here downloads a browser: Chromium comes from `scripts/setup.sh`.
 
 import { execFileSync } from "node:child_process";
-import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:http";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join, normalize, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
+import { distDir, hubMounts, repo, serveStatic } from "./server.mjs";
 
-const repo = resolve(import.meta.dirname, "../..");
-export const distDir = resolve(process.env.SOO_DIST ?? join(repo, "dist"));
+export { distDir, hubMounts, repo, serveStatic };
+
 export const artifactsDir = resolve(process.env.SOO_ARTIFACTS ?? join(import.meta.dirname, "artifacts"));
 const chromiumPath = process.env.SOO_CHROMIUM ?? "/usr/bin/chromium";
-
-const mimeTypes = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".json": "application/json",
-  ".gguf": "application/octet-stream",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-};
-
-/** Folders of test models, served in the Hugging Face Hub's URL layout. */
-export const hubMounts = {
-  "/soo-test/tiny-llama/resolve/main/": join(repo, "core/tests/fixtures/tiny/llama"),
-};
-
-/** Maps a URL path to a file: under a mount's folder if one matches, else under `root`. */
-function fileFor(root, mounts, path) {
-  for (const [prefix, folder] of Object.entries(mounts)) {
-    if (path.startsWith(prefix)) return { base: folder, file: normalize(join(folder, path.slice(prefix.length))) };
-  }
-  return { base: root, file: normalize(join(root, path)) };
-}
-
-/**
- * Serves `root` (and the `mounts`, URL prefix → folder) on a free port of 127.0.0.1.
- * Resolves to `{ url, close }`.
- */
-export function serveStatic(root = distDir, mounts = hubMounts) {
-  const server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url, "http://localhost").pathname);
-    let { base, file } = fileFor(root, mounts, path);
-    if (!file.startsWith(base)) {
-      response.writeHead(403).end();
-      return;
-    }
-    try {
-      if (statSync(file).isDirectory()) file = join(file, "index.html");
-      const size = statSync(file).size;
-      response.writeHead(200, {
-        "content-type": mimeTypes[extname(file)] ?? "application/octet-stream",
-        "content-length": size,
-      });
-      createReadStream(file).pipe(response);
-    } catch {
-      response.writeHead(404).end("not found");
-    }
-  });
-  return new Promise((done) => {
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      done({ url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) });
-    });
-  });
-}
 
 /**
  * Opens Chromium headless with a fresh profile. `webgpu: true` turns on WebGPU, which on a
@@ -111,9 +55,9 @@ export async function openBrowser({ webgpu }) {
  * Runs `body(page)` in a fresh browser against the served app; on failure saves a screenshot
  * named after the spec into `artifactsDir` and says where, then rethrows.
  */
-export async function withApp(name, { webgpu }, body) {
+export async function withApp(name, { webgpu, mounts = hubMounts }, body) {
   // A fresh server and browser for every spec: no state leaks between them.
-  const server = await serveStatic();
+  const server = await serveStatic(distDir, mounts);
   const browser = await openBrowser({ webgpu });
   try {
     await body(browser.page, server.url, browser.problems);

@@ -1,7 +1,8 @@
-//! The page. For now: which compute backend runs and why, the self-check step, an optional
-//! model check (a model fetched by URL, its logits on given token ids) and an optional SOO
-//! training run of that model. All state that a shared link should reproduce lives in the URL's
-//! query (`?backend=cpu&model=…&ids=…&train=8&seed=0`).
+//! The page: the model panel and the story (`crate::story`), then the checks: which compute
+//! backend runs and why, the self-check step, an optional model check (a model folder fetched
+//! by URL, its logits on given token ids: `?model=…&ids=…`) and an optional SOO training check
+//! of that model (`?model=…&train=8&seed=0`). All state that a shared link should reproduce
+//! lives in the URL's query (see `crate::params`).
 
 mod adapter_panel;
 mod model_check;
@@ -11,10 +12,13 @@ mod train_check;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::Router;
-use leptos_router::hooks::query_signal;
 use soo_core::device::{BackendKind, SelectedDevice, select_device};
 
 use crate::adapter::{AdapterReport, detect_webgpu};
+use crate::model_source::{ModelPanel, ModelSource};
+use crate::params::Params;
+use crate::session::{self, Lab};
+use crate::story::Story;
 use adapter_panel::AdapterPanel;
 use model_check::{ModelCheckOutcome, ModelCheckPanel, run_model_check};
 use selfcheck_panel::{SelfCheckOutcome, SelfCheckPanel, run_self_check};
@@ -30,12 +34,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
-}
+pub(crate) use crate::session::now_ms;
 
 /// Picks the backend: WebGPU when the browser has an adapter and the URL does not ask for the
 /// CPU, otherwise the CPU with the reason in words.
@@ -57,11 +56,15 @@ async fn choose_device(adapter: &Result<AdapterReport, String>, wants_cpu: bool)
 
 #[component]
 fn Page() -> impl IntoView {
-    let (backend, _) = query_signal::<String>("backend");
-    let (model_url, _) = query_signal::<String>("model");
-    let (token_ids, _) = query_signal::<String>("ids");
-    let (train_steps, _) = query_signal::<usize>("train");
-    let (seed, _) = query_signal::<u64>("seed");
+    let params = Params::new();
+    provide_context(params);
+    let lab = Lab::new();
+    provide_context(lab);
+    let backend = params.backend.get;
+    let model_url = params.model.get;
+    let (token_ids, _) = leptos_router::hooks::query_signal::<String>("ids");
+    let (train_steps, _) = leptos_router::hooks::query_signal::<usize>("train");
+    let seed = params.seed.get;
 
     let adapter = RwSignal::new(None::<Result<AdapterReport, String>>);
     let self_check = RwSignal::new(None::<Result<SelfCheckOutcome, String>>);
@@ -83,9 +86,16 @@ fn Page() -> impl IntoView {
     spawn_local(async move {
         let detected = detect_webgpu().await;
         adapter.set(Some(detected.clone()));
+        if let Ok(report) = &detected {
+            lab.max_binding
+                .set(Some(report.max_storage_buffer_binding_size));
+        }
         let started = now_ms();
         let selected = choose_device(&detected, wants_cpu).await;
         let init_ms = now_ms() - started;
+        session::set_device(selected.clone());
+        lab.device
+            .set(Some((selected.kind, selected.reason.clone())));
         self_check.set(Some(run_self_check(&selected, init_ms).await));
         if let Some((url, ids)) = model_request.filter(|_| has_model_check) {
             model_check.set(Some(run_model_check(&url, &ids, &selected).await));
@@ -98,17 +108,52 @@ fn Page() -> impl IntoView {
             }
         }
     });
+    // The checks' model folders have no tokenizer: their `model=` is not the story's.
+    let checks_only = has_model_check || has_training;
+    let source = Signal::derive(move || {
+        if checks_only {
+            ModelSource::Default
+        } else {
+            ModelSource::from_param(model_url.get().as_deref())
+        }
+    });
+    let set_source =
+        Callback::new(move |source: ModelSource| params.model.set.set(source.to_param()));
+    let hub = Signal::derive(move || {
+        params
+            .hub
+            .get
+            .get()
+            .unwrap_or_else(|| crate::model_source::HUB.into())
+    });
     view! {
+        <a class="skip" href="#story">"Skip to the story"</a>
         <header>
             <h1>"soo"</h1>
             <p class="lede">
-                "Self-Other Overlap fine-tuning makes a language model's activations when it "
+                "Self-Other Overlap (SOO) fine-tuning makes a language model's activations when it "
                 "thinks about itself match those when it thinks about someone else, which in the "
-                "paper made models far less willing to deceive. This page will let you run it in "
-                "your browser; for now it checks that your browser can train."
+                "paper made models far less willing to deceive. Here you can watch it happen: "
+                "a real model, trained in your browser, measured before and after."
+            </p>
+            <p class="backend-line" data-testid="story-backend">
+                {move || match lab.device.get() {
+                    None => "Preparing the compute device…".to_string(),
+                    Some((kind, reason)) => format!(
+                        "Running on {}: {reason}.",
+                        if kind == BackendKind::Wgpu { "WebGPU" } else { "the CPU (burn's flex backend in WebAssembly)" }
+                    ),
+                }}
+                {move || lab.busy.get().map(|what| format!(" Busy: {what}…"))}
             </p>
         </header>
-        <main>
+        <main id="story">
+            <ModelPanel source=source set_source=set_source hub=hub />
+            <Story />
+            <crate::toy_world::ToyWorldLab />
+        </main>
+        <section class="checks" aria-labelledby="checks-heading">
+            <h2 id="checks-heading">"Checks"</h2>
             <AdapterPanel adapter=adapter />
             <SelfCheckPanel outcome=self_check />
             <Show when=move || has_model_check>
@@ -120,6 +165,6 @@ fn Page() -> impl IntoView {
                     <p class="notice error" data-testid="train-error" role="alert">"Training failed: " {e}</p>
                 })}
             </Show>
-        </main>
+        </section>
     }
 }

@@ -19,8 +19,8 @@ use soo_core::eval::capability::capability;
 use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
 use soo_core::eval::run::{EvalOptions, SuiteResult, run_suite};
 use soo_core::eval::{
-    AnswerSuffix, PromptStyle, Scenario, ScenarioSet, TrainingItems, Vocabulary, compare, report,
-    suites, svg,
+    AnswerSuffix, PromptStyle, Scenario, ScenarioSet, Suite, TrainingItems, Vocabulary, compare,
+    report, suites, svg,
 };
 use soo_core::files::{io_error, read_text, write_atomic};
 use soo_core::{Error, Result};
@@ -53,7 +53,8 @@ pub struct EvalArgs {
     /// the last are merged into the base.
     #[arg(long, value_name = "DIR")]
     adapter: Vec<PathBuf>,
-    /// Comma-separated suite names (`main,main-mirrored`), or `all`.
+    /// Comma-separated suite names (`main,main-mirrored`), or `all`; an entry ending in `.toml`
+    /// or `.json` is a suite file in soo's suite format (`FILE:mirrored`: its mirrored variant).
     #[arg(long, value_name = "NAMES")]
     suite: Option<String>,
     /// A scenario file in the authors' format (see `soo_core::eval::scenario_file`), run as one
@@ -201,7 +202,7 @@ fn jobs(args: &EvalArgs, style: &PromptStyle) -> Result<Vec<Job>> {
     let vocabulary = Vocabulary::builtin();
     let names = args.suite.as_deref().unwrap_or("");
     for name in names.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        for suite in suites::select(name)? {
+        for suite in select_suite(name)? {
             jobs.push(Job {
                 name: suite.name.clone(),
                 scenarios: suite.generate(args.n, args.seed, &vocabulary, style),
@@ -220,6 +221,28 @@ fn jobs(args: &EvalArgs, style: &PromptStyle) -> Result<Vec<Job>> {
         });
     }
     Ok(jobs)
+}
+
+/// A built-in suite name (or `all`), or a suite file (`path/to/suite.toml` or `.json`), or a
+/// suite file's mirrored variant (`path/to/suite.toml:mirrored`).
+fn select_suite(name: &str) -> Result<Vec<Suite>> {
+    let (path, mirrored) = match name.strip_suffix(":mirrored") {
+        Some(path) => (path, true),
+        None => (name, false),
+    };
+    if !(path.ends_with(".toml") || path.ends_with(".json")) {
+        return suites::select(name);
+    }
+    let suite = Suite::parse(path, &read_text(Path::new(path))?)?;
+    if !mirrored {
+        return Ok(vec![suite]);
+    }
+    let mirror = suite.mirror().ok_or_else(|| {
+        Error::Unsupported(format!(
+            "{path}: the template has no single `the A or the B` question to mirror"
+        ))
+    })?;
+    Ok(vec![mirror])
 }
 
 /// Runs every job, generation and forced choice timed apart; each suite's JSON with its timing.

@@ -15,10 +15,13 @@
 //!
 //! ```toml
 //! model = "path/to/model.gguf"   # a folder, a .gguf or a Hub id
+//! adapters = ["organism/adapter"] # optional: adapters under the trained one (an organism),
+//!                                 # merged into the base for training and every evaluation
 //! seeds = [0, 1, 2]
 //! controls = ["exposure", "sham"] # optional; --controls adds both
 //! [eval]                          # soo eval's options
-//! suites = "main,main-mirrored"
+//! suites = "main,main-mirrored"  # names, or suite files (`organism/suites/x.toml[:mirrored]`)
+//! # scenarios = "file.json"       # optional: a scenario file in the authors' format
 //! n = 100
 //! capability = true
 //! [train]                         # soo train's config keys, plus an optional preset
@@ -68,6 +71,8 @@ struct Experiment {
     #[serde(default)]
     backend: Option<String>,
     #[serde(default)]
+    adapters: Vec<PathBuf>,
+    #[serde(default)]
     eval: EvalSection,
     #[serde(default)]
     train: toml::Table,
@@ -90,6 +95,7 @@ struct EvalSection {
     honesty_prompt: bool,
     suffix: Option<String>,
     batch_size: Option<usize>,
+    scenarios: Option<String>,
 }
 
 impl Default for EvalSection {
@@ -104,6 +110,7 @@ impl Default for EvalSection {
             honesty_prompt: false,
             suffix: None,
             batch_size: None,
+            scenarios: None,
         }
     }
 }
@@ -180,7 +187,7 @@ pub fn run(args: RunArgs) -> Result<()> {
                     model: ModelArgs {
                         model: experiment.model.clone(),
                         backend: backend.parse().map_err(Error::Unsupported)?,
-                        adapter: Vec::new(),
+                        adapter: experiment.adapters.clone(),
                     },
                     config: Some(train_config.clone()),
                     preset: preset.clone(),
@@ -225,8 +232,6 @@ fn evaluate(
         experiment.model.clone(),
         "--backend".into(),
         backend.into(),
-        "--suite".into(),
-        e.suites.clone(),
         "--n".into(),
         e.n.to_string(),
         "--classifier".into(),
@@ -251,7 +256,18 @@ fn evaluate(
     if let Some(batch) = e.batch_size {
         words.extend(["--batch-size".into(), batch.to_string()]);
     }
-    if let Some(adapter) = adapter {
+    if !e.suites.trim().is_empty() {
+        words.extend(["--suite".into(), e.suites.clone()]);
+    }
+    if let Some(scenarios) = &e.scenarios {
+        words.extend(["--scenarios".into(), scenarios.clone()]);
+    }
+    for adapter in experiment
+        .adapters
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(adapter)
+    {
         words.extend(["--adapter".into(), adapter.display().to_string()]);
     }
     let line = EvalLine::try_parse_from(&words).map_err(|e| Error::Format {

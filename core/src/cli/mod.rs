@@ -10,6 +10,10 @@ mod export;
 mod generate;
 mod loading;
 mod logits;
+mod organism;
+mod organism_chat;
+mod organism_soo;
+mod organism_toy;
 mod progress;
 mod selfcheck;
 mod tokenize;
@@ -52,6 +56,8 @@ enum Command {
     /// A whole experiment from one TOML file: base eval, training (SOO and controls, several
     /// seeds), eval of every adapter, and a comparison table.
     Run(experiment::RunArgs),
+    /// Build a model organism (a model taught to deceive, on purpose) or measure one.
+    Organism(organism::OrganismArgs),
 }
 
 /// Parses the command line, runs the subcommand and returns the process's exit status.
@@ -68,6 +74,7 @@ pub fn main() -> i32 {
         Command::Train(args) => train::run(args),
         Command::Export(args) => export::run(args),
         Command::Run(args) => experiment::run(args),
+        Command::Organism(args) => organism::run(args),
     };
     match result {
         Ok(()) => 0,

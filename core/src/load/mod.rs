@@ -40,3 +40,10 @@ pub trait WeightSource {
     /// The tensor called `name`, or `Ok(None)` when the source has none by that name.
     fn tensor(&self, name: &str) -> crate::Result<Option<HostTensor>>;
 }
+
+/// Tensors held in memory, by name (a model made on the spot, a test).
+impl WeightSource for std::collections::HashMap<String, HostTensor> {
+    fn tensor(&self, name: &str) -> crate::Result<Option<HostTensor>> {
+        Ok(self.get(name).cloned())
+    }
+}

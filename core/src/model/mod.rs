@@ -8,6 +8,7 @@
 mod attention;
 pub mod capture;
 mod decoder;
+mod export;
 pub mod gemma2;
 pub mod llama;
 mod mlp;
@@ -138,8 +139,8 @@ pub struct ForwardOutput {
 
 /// A causal language model of any supported family, with an optional LoRA adapter.
 ///
-/// The base weights are frozen (they never receive gradients); only an attached [`Lora`]
-/// trains.
+/// The base weights are frozen (they never receive gradients) and only an attached [`Lora`]
+/// trains, unless the model was made with [`Model::load_trainable`] (training from scratch).
 #[derive(Module, Debug)]
 pub struct Model {
     decoder: Decoder,
@@ -149,6 +150,9 @@ pub struct Model {
     #[module(skip)]
     shape: ModelShape,
     vocab: usize,
+    /// The Hugging Face name of every base parameter, for [`Model::export_weights`].
+    #[module(skip)]
+    names: Vec<weights::NamedParam>,
 }
 
 impl Model {
@@ -160,15 +164,34 @@ impl Model {
         weights_file: &str,
         device: &Device,
     ) -> Result<Self> {
+        Ok(Self::load_trainable(config, weights, weights_file, device)?.freeze())
+    }
+
+    /// [`Model::load`] with every base weight trainable: for training a model from scratch
+    /// (the toy-world organism). [`Model::freeze`] makes it an ordinary model again.
+    pub fn load_trainable(
+        config: &ModelConfig,
+        weights: &dyn WeightSource,
+        weights_file: &str,
+        device: &Device,
+    ) -> Result<Self> {
         let spec = config.spec()?;
         let weights = weights::Weights::new(weights, weights_file, device);
+        let decoder = Decoder::load(&weights, &spec)?;
         Ok(Model {
-            decoder: Decoder::load(&weights, &spec)?.no_grad(),
+            decoder,
             lora: None,
             family: config.family(),
             shape: ModelShape::of(&spec),
             vocab: spec.vocab,
+            names: weights.into_names(),
         })
+    }
+
+    /// Stops the base weights from receiving gradients (an attached adapter still trains).
+    pub fn freeze(mut self) -> Self {
+        self.decoder = self.decoder.no_grad();
+        self
     }
 
     /// [`Model::load`] from config.json as a JSON value.

@@ -1,19 +1,32 @@
 //! Turning host tensors from a [`WeightSource`] into burn parameters, checking every shape
 //! against what the config implies so that a mismatch is an error naming the tensor, not a
-//! panic deep inside a matrix product.
+//! panic deep inside a matrix product. Every parameter made here is recorded with its Hugging
+//! Face name ([`NamedParam`]), so a trained model can be written back in the same layout.
 
-use burn::module::Param;
+use std::cell::RefCell;
+
+use burn::module::{Param, ParamId};
 use burn::nn::{Embedding, Linear};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::load::{HostTensor, WeightSource, transpose};
 use crate::{Error, Result};
 
+/// A parameter's Hugging Face name: how [`super::Model::export_weights`] finds it again.
+#[derive(Debug, Clone)]
+pub(crate) struct NamedParam {
+    pub(crate) id: ParamId,
+    pub(crate) name: String,
+    /// Stored `[d_in, d_out]` in burn, `[d_out, d_in]` in the file.
+    pub(crate) transposed: bool,
+}
+
 /// A weight source plus what error messages need (the file's name) and where tensors go.
 pub(crate) struct Weights<'a> {
     source: &'a dyn WeightSource,
     file: &'a str,
     pub(crate) device: &'a Device,
+    named: RefCell<Vec<NamedParam>>,
 }
 
 impl<'a> Weights<'a> {
@@ -22,7 +35,27 @@ impl<'a> Weights<'a> {
             source,
             file,
             device,
+            named: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The names of every parameter made so far.
+    pub(crate) fn into_names(self) -> Vec<NamedParam> {
+        self.named.into_inner()
+    }
+
+    fn named<const D: usize>(
+        &self,
+        param: Param<Tensor<D>>,
+        name: &str,
+        transposed: bool,
+    ) -> Param<Tensor<D>> {
+        self.named.borrow_mut().push(NamedParam {
+            id: param.id,
+            name: name.to_string(),
+            transposed,
+        });
+        param
     }
 
     fn error(&self, problem: String) -> Error {
@@ -61,20 +94,22 @@ impl<'a> Weights<'a> {
     /// A 1-D parameter (norm weight, bias).
     pub(crate) fn vector(&self, name: &str, len: usize) -> Result<Param<Tensor<1>>> {
         let t = self.required(name, &[len])?;
-        Ok(Param::from_tensor(Tensor::from_data(
+        let param = Param::from_tensor(Tensor::from_data(
             TensorData::new(t.data, [len]),
             self.device,
-        )))
+        ));
+        Ok(self.named(param, name, false))
     }
 
     /// `[vocab, hidden]` embedding table, stored as PyTorch stores it.
     pub(crate) fn embedding(&self, name: &str, vocab: usize, hidden: usize) -> Result<Embedding> {
         let t = self.required(name, &[vocab, hidden])?;
+        let weight = Param::from_tensor(Tensor::from_data(
+            TensorData::new(t.data, [vocab, hidden]),
+            self.device,
+        ));
         Ok(Embedding {
-            weight: Param::from_tensor(Tensor::from_data(
-                TensorData::new(t.data, [vocab, hidden]),
-                self.device,
-            )),
+            weight: self.named(weight, name, false),
         })
     }
 
@@ -87,12 +122,14 @@ impl<'a> Weights<'a> {
         d_out: usize,
         bias: bool,
     ) -> Result<Linear> {
-        let w = self.required(&format!("{prefix}.weight"), &[d_out, d_in])?;
+        let name = format!("{prefix}.weight");
+        let w = self.required(&name, &[d_out, d_in])?;
+        let weight = Param::from_tensor(Tensor::from_data(
+            TensorData::new(transpose(&w.data, d_out, d_in), [d_in, d_out]),
+            self.device,
+        ));
         Ok(Linear {
-            weight: Param::from_tensor(Tensor::from_data(
-                TensorData::new(transpose(&w.data, d_out, d_in), [d_in, d_out]),
-                self.device,
-            )),
+            weight: self.named(weight, &name, true),
             bias: if bias {
                 Some(self.vector(&format!("{prefix}.bias"), d_out)?)
             } else {

@@ -24,6 +24,19 @@ pub enum Objective {
     Lm,
 }
 
+impl Objective {
+    /// The name config files use (`soo-mse`, `exposure`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::SooMse => "soo-mse",
+            Objective::LogitKl => "logit-kl",
+            Objective::Exposure => "exposure",
+            Objective::Sham => "sham",
+            Objective::Lm => "lm",
+        }
+    }
+}
+
 impl std::str::FromStr for Objective {
     type Err = String;
 

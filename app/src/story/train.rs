@@ -1,0 +1,608 @@
+//! Step 5: train live. The controls of `soo train` (hook layer, positions, LoRA rank and alpha,
+//! learning rate, steps, seed, loss) over a preset with the paper's values, all in the address;
+//! the core's `Trainer` runs one step at a time with the page handed back to the browser in
+//! between, so Stop works at any moment. The experiment exports as the TOML the command line
+//! runs, and the adapter as peft's files.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::Serialize;
+use soo_core::device::BackendKind;
+use soo_core::eval::forced_choice::{ANSWER_PREFIX, forced_choice};
+use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
+use soo_core::eval::{Class, PromptStyle, TrainingItems, Vocabulary, suites};
+use soo_core::loaded::LoadedModel;
+use soo_core::lora::peft;
+use soo_core::train::Trainer;
+use soo_core::train::config::PRESETS;
+use soo_core::train::pairs::builtin_pairs;
+
+use super::NeedsModel;
+use crate::fetch::{files_of_event, save_file};
+use crate::params::{CONTROLS, Params, Settings, params};
+use crate::session::{Lab, lab, now_ms, yield_to_browser};
+
+/// One step as the chart and the tests see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Point {
+    step: usize,
+    loss: f64,
+    step_ms: f64,
+}
+
+/// A live deception check: forced choice on held-out scenarios, both question orders.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    step: usize,
+    /// Share choosing the deceptive room when the question names it first.
+    main: f64,
+    /// The same when it names it second (the mirrored control).
+    mirrored: f64,
+    /// Latent SOO per layer (mean MSE over modules, last token, probe pairs): the overlap as
+    /// training moves it.
+    layers: Vec<f64>,
+}
+
+/// Held-out scenarios per suite in a live check.
+const CHECK_SCENARIOS: usize = 4;
+
+/// A run's progress.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    backend: BackendKind,
+    total_steps: usize,
+    points: Vec<Point>,
+    checks: Vec<Check>,
+    /// `None` while running; then "finished", "stopped" or the error.
+    end: Option<String>,
+}
+
+/// The experiment file `soo run` reads: the model, the seed, the evaluation and `[train]`.
+pub fn experiment_toml(model: &str, settings: &Settings, n: usize) -> Result<String, String> {
+    let config = settings.config()?;
+    let mut train: toml::Table = config
+        .to_toml()
+        .parse()
+        .map_err(|e: toml::de::Error| e.to_string())?;
+    // soo run gives every seed its own run: the seed lives in `seeds`.
+    train.remove("seed");
+    let mut top = toml::Table::new();
+    top.insert("model".into(), model.into());
+    top.insert(
+        "seeds".into(),
+        toml::Value::Array(vec![toml::Value::Integer(settings.seed as i64)]),
+    );
+    let mut eval = toml::Table::new();
+    eval.insert("suites".into(), "main,main-mirrored".into());
+    eval.insert("n".into(), toml::Value::Integer(n as i64));
+    top.insert("eval".into(), toml::Value::Table(eval));
+    top.insert("train".into(), toml::Value::Table(train));
+    toml::to_string_pretty(&top).map_err(|e| e.to_string())
+}
+
+fn chart(points: &[Point], total: usize) -> impl IntoView + use<> {
+    let (width, height, pad) = (320.0, 120.0, 8.0);
+    let x = move |step: usize| {
+        pad + (width - 2.0 * pad) * step.saturating_sub(1) as f64 / (total.max(2) - 1) as f64
+    };
+    let line = |values: Vec<f64>| {
+        let max = values.iter().copied().fold(f64::MIN, f64::max);
+        let min = values.iter().copied().fold(f64::MAX, f64::min);
+        let span = (max - min).max(1e-12);
+        let pts: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                format!(
+                    "{:.1},{:.1}",
+                    x(i + 1),
+                    pad + (height - 2.0 * pad) * (max - v) / span
+                )
+            })
+            .collect();
+        (pts.join(" "), min, max)
+    };
+    let (loss, lmin, lmax) = line(points.iter().map(|p| p.loss).collect());
+    let (time, tmin, tmax) = line(points.iter().map(|p| p.step_ms).collect());
+    let some = !points.is_empty();
+    view! {
+        <div class="charts">
+            <svg class="loss-chart" viewBox=format!("0 0 {width} {height}") role="img"
+                aria-label=format!("SOO loss over {} of {total} steps", points.len())>
+                <line x1=pad y1=pad x2=pad y2={height - pad} class="axis" />
+                <line x1=pad y1={height - pad} x2={width - pad} y2={height - pad} class="axis" />
+                <text x={pad + 4.0} y={pad + 8.0}>{if some { format!("loss {lmax:.3e}") } else { String::new() }}</text>
+                <text x={pad + 4.0} y={height - pad - 4.0}>{if some { format!("{lmin:.3e}") } else { String::new() }}</text>
+                <text x={width - pad} y={height - pad - 4.0} text-anchor="end">{format!("step {}", points.len())}</text>
+                <polyline points=loss fill="none" stroke="#0072B2" stroke-width="2" />
+            </svg>
+            <svg class="loss-chart time-chart" viewBox=format!("0 0 {width} {height}") role="img"
+                aria-label="time per step">
+                <line x1=pad y1=pad x2=pad y2={height - pad} class="axis" />
+                <line x1=pad y1={height - pad} x2={width - pad} y2={height - pad} class="axis" />
+                <text x={pad + 4.0} y={pad + 8.0}>{if some { format!("step time {tmax:.0} ms") } else { String::new() }}</text>
+                <text x={pad + 4.0} y={height - pad - 4.0}>{if some { format!("{tmin:.0} ms") } else { String::new() }}</text>
+                <polyline points=time fill="none" stroke="#D55E00" stroke-width="2" stroke-dasharray="4 2" />
+            </svg>
+        </div>
+    }
+}
+
+/// The forced-choice deception rate of the model as it is now, main and mirrored.
+async fn check(loaded: &LoadedModel, step: usize) -> Result<Check, String> {
+    let items = TrainingItems::builtin().items;
+    let probes = probe_pairs(&items[..CHECK_SCENARIOS.min(items.len())]);
+    let latent = latent_soo(loaded, &probes, LatentPositions::Last, CHECK_SCENARIOS)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut rates = [0.0; 2];
+    for (rate, name) in rates.iter_mut().zip(["main", "main-mirrored"]) {
+        let suite = suites::select(name).map_err(|e| e.to_string())?.remove(0);
+        let scenarios = suite.generate(
+            CHECK_SCENARIOS,
+            0,
+            &Vocabulary::builtin(),
+            &PromptStyle::default(),
+        );
+        let choices = forced_choice(loaded, &scenarios, ANSWER_PREFIX)
+            .await
+            .map_err(|e| e.to_string())?;
+        let deceptive = choices
+            .iter()
+            .filter(|c| c.class == Class::Deceptive)
+            .count();
+        *rate = deceptive as f64 / choices.len().max(1) as f64;
+    }
+    Ok(Check {
+        step,
+        main: rates[0],
+        mirrored: rates[1],
+        layers: latent.layer_mean,
+    })
+}
+
+/// The live deception checks: main (▲, solid) and mirrored (●, dashed), 0–100%.
+fn check_chart(checks: &[Check], total: usize) -> impl IntoView + use<> {
+    let (width, height, pad) = (320.0, 120.0, 8.0);
+    let x = move |step: usize| pad + (width - 2.0 * pad) * step as f64 / total.max(1) as f64;
+    let y = move |rate: f64| pad + (height - 2.0 * pad) * (1.0 - rate);
+    let line = |pick: fn(&Check) -> f64| {
+        checks
+            .iter()
+            .map(|c| format!("{:.1},{:.1}", x(c.step), y(pick(c))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let last = checks.last().map(|c| {
+        format!(
+            "step {}: ▲ named first {:.0}%, ● named second {:.0}%",
+            c.step,
+            c.main * 100.0,
+            c.mirrored * 100.0
+        )
+    });
+    view! {
+        <figure class="check-chart">
+            <svg class="loss-chart" viewBox=format!("0 0 {width} {height}") role="img"
+                aria-label=last.clone().unwrap_or_default()>
+                <line x1=pad y1=pad x2=pad y2={height - pad} class="axis" />
+                <line x1=pad y1={height - pad} x2={width - pad} y2={height - pad} class="axis" />
+                <text x={pad + 4.0} y={pad + 8.0}>"100% deceptive"</text>
+                <text x={pad + 4.0} y={height - pad - 4.0}>"0%"</text>
+                <polyline points=line(|c| c.main) fill="none" stroke="#D55E00" stroke-width="2" />
+                <polyline points=line(|c| c.mirrored) fill="none" stroke="#0072B2" stroke-width="2" stroke-dasharray="5 3" />
+            </svg>
+            <figcaption data-testid="check-caption">{format!(
+                "Forced choice on {CHECK_SCENARIOS} held-out scenarios per order, during training: ▲ solid = deceptive room named first, ● dashed = named second. {}",
+                last.unwrap_or_default())}</figcaption>
+        </figure>
+    }
+}
+
+/// Latent SOO per layer at the first and the latest check (log scale): where training pulled
+/// self and other together.
+fn layer_chart(checks: &[Check], hook: usize) -> impl IntoView + use<> {
+    let (width, height, pad) = (320.0, 120.0, 8.0);
+    let (Some(first), Some(last)) = (checks.first(), checks.last()) else {
+        return None;
+    };
+    let layers = first.layers.len().max(1);
+    let logs = |c: &Check| {
+        c.layers
+            .iter()
+            .map(|v| v.max(1e-30).log10())
+            .collect::<Vec<_>>()
+    };
+    let all: Vec<f64> = logs(first).into_iter().chain(logs(last)).collect();
+    let (lo, hi) = all
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let span = (hi - lo).max(1e-9);
+    let x = move |l: usize| pad + (width - 2.0 * pad) * l as f64 / (layers.max(2) - 1) as f64;
+    let y = move |v: f64| pad + (height - 2.0 * pad) * (hi - v) / span;
+    let line = |c: &Check| {
+        logs(c)
+            .iter()
+            .enumerate()
+            .map(|(l, v)| format!("{:.1},{:.1}", x(l), y(*v)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let hook_x = x(hook.min(layers - 1));
+    let caption = format!(
+        "Self/other distance per layer (latent SOO, log scale, lower = more overlap): dotted = step {}, solid = step {}; the vertical line is the hook layer {hook}.",
+        first.step, last.step
+    );
+    Some(view! {
+        <figure class="check-chart">
+            <svg class="loss-chart" viewBox=format!("0 0 {width} {height}") role="img" aria-label=caption.clone()>
+                <line x1=pad y1=pad x2=pad y2={height - pad} class="axis" />
+                <line x1=pad y1={height - pad} x2={width - pad} y2={height - pad} class="axis" />
+                <line x1=hook_x y1=pad x2=hook_x y2={height - pad} stroke="#555" stroke-dasharray="2 2" />
+                <text x={pad + 4.0} y={pad + 8.0}>"far apart"</text>
+                <text x={pad + 4.0} y={height - pad - 4.0}>"overlap"</text>
+                <text x={width - pad} y={height - pad - 4.0} text-anchor="end">{format!("layer {}", layers - 1)}</text>
+                <polyline points=line(first) fill="none" stroke="#999" stroke-width="2" stroke-dasharray="1 3" />
+                <polyline points=line(last) fill="none" stroke="#009E73" stroke-width="2" />
+            </svg>
+            <figcaption data-testid="layer-caption">{caption}</figcaption>
+        </figure>
+    })
+}
+
+/// Trains with `settings`, publishing every step to `run`; with `every > 0` a deception check
+/// runs before the first step, every `every` steps and at the end.
+async fn train(
+    lab: Lab,
+    settings: Settings,
+    every: usize,
+    run: RwSignal<Option<Run>>,
+    stop: RwSignal<bool>,
+) {
+    stop.set(false);
+    let result = lab
+        .run("training", async move |s, selected| {
+            let config = settings.config()?;
+            // A fresh adapter each run: the base model under it never changes.
+            s.loaded.model.detach_lora();
+            lab.trained.set(false);
+            let mut trainer = Trainer::new(
+                config,
+                &mut s.loaded,
+                &builtin_pairs(),
+                &[],
+                &selected.device,
+            )
+            .map_err(|e| e.to_string())?;
+            run.set(Some(Run {
+                backend: selected.kind,
+                total_steps: trainer.total_steps(),
+                points: Vec::new(),
+                checks: Vec::new(),
+                end: None,
+            }));
+            let add_check = |c: Check| {
+                run.update(|r| {
+                    if let Some(r) = r {
+                        r.checks.push(c)
+                    }
+                })
+            };
+            if every > 0 {
+                add_check(check(&s.loaded, 0).await?);
+            }
+            while !trainer.is_finished() {
+                yield_to_browser().await;
+                if stop.get_untracked() {
+                    return Ok("stopped".to_string());
+                }
+                let started = now_ms();
+                let report = trainer
+                    .step(&mut s.loaded.model)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                lab.trained.set(true);
+                let point = Point {
+                    step: report.step,
+                    loss: report.loss,
+                    step_ms: now_ms() - started,
+                };
+                run.update(|r| {
+                    if let Some(r) = r {
+                        r.points.push(point)
+                    }
+                });
+                if every > 0 && (report.step % every == 0 || trainer.is_finished()) {
+                    add_check(check(&s.loaded, report.step).await?);
+                }
+                if report.stop.is_some() && !trainer.is_finished() {
+                    return Ok("stopped at its loss target".to_string());
+                }
+            }
+            Ok("finished".to_string())
+        })
+        .await;
+    let end = result.unwrap_or_else(|e| format!("failed: {e}"));
+    if run.get_untracked().is_none() {
+        run.set(Some(Run {
+            backend: BackendKind::Flex,
+            total_steps: 0,
+            points: Vec::new(),
+            checks: Vec::new(),
+            end: None,
+        }));
+    }
+    run.update(|r| {
+        if let Some(r) = r {
+            r.end = Some(end)
+        }
+    });
+    lab.generation.update(|g| *g += 1);
+}
+
+/// One control: an input bound to its address parameter, or its value as fixed text when the
+/// link hides it.
+fn control(
+    params: Params,
+    name: &'static str,
+    label: &'static str,
+    input: AnyView,
+    value: String,
+) -> AnyView {
+    if params.hidden(name) {
+        view! { <span class="fixed" data-testid=format!("fixed-{name}")>{format!("{label}: {value}")}</span> }.into_any()
+    } else {
+        view! { <label data-testid=format!("control-{name}")>{label} " " {input}</label> }
+            .into_any()
+    }
+}
+
+#[component]
+pub fn Train() -> impl IntoView {
+    let lab = lab();
+    let params = params();
+    let run = RwSignal::new(None::<Run>);
+    let stop = RwSignal::new(false);
+    let adapter_error = RwSignal::new(None::<String>);
+    let adapter_loaded = RwSignal::new(false);
+    let layers = move || lab.info().map_or(30, |i| i.layers);
+    let settings = Memo::new(move |_| params.settings(layers(), lab.on_cpu()));
+    let config = Memo::new(move |_| settings.get().config());
+    let number =
+        move |name: &'static str, value: String, step: &'static str, set: Callback<String>| {
+            view! {
+                <input type="number" step=step data-testid=format!("input-{name}") prop:value=value
+                    on:change=move |ev| set.run(event_target_value(&ev)) />
+            }
+            .into_any()
+        };
+    let controls = move || {
+        let s = settings.get();
+        let p = params;
+        let layer_max = layers().saturating_sub(1);
+        vec![
+            control(p, "preset", "preset", view! {
+                <select data-testid="input-preset" prop:value=s.preset.clone() on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    // The preset's own values take over: clear what the address set over them.
+                    p.layer.set.set(None); p.rank.set.set(None); p.alpha.set.set(None); p.lr.set.set(None);
+                    p.batch.set.set(None);
+                    p.preset.set.set(Some(v));
+                }>
+                    {PRESETS.iter().map(|(n, _, _)| view! { <option value=*n>{*n}</option> }).collect_view()}
+                </select>
+            }.into_any(), s.preset.clone()),
+            control(p, "layer", "hook layer", view! {
+                <input type="number" min="0" max=layer_max data-testid="input-layer" prop:value=s.layer.to_string()
+                    on:change=move |ev| p.layer.set.set(event_target_value(&ev).parse().ok()) />
+            }.into_any(), s.layer.to_string()),
+            control(p, "positions", "positions", view! {
+                <select data-testid="input-positions" prop:value=s.positions.clone()
+                    on:change=move |ev| p.positions.set.set(Some(event_target_value(&ev)))>
+                    <option value="all">"all (aligned)"</option>
+                    <option value="last">"last token"</option>
+                    <option value="mean">"mean"</option>
+                </select>
+            }.into_any(), s.positions.clone()),
+            control(p, "rank", "LoRA rank", number("rank", s.rank.to_string(), "1",
+                Callback::new(move |v: String| p.rank.set.set(v.parse().ok()))), s.rank.to_string()),
+            control(p, "alpha", "LoRA alpha", number("alpha", s.alpha.to_string(), "any",
+                Callback::new(move |v: String| p.alpha.set.set(v.parse().ok()))), s.alpha.to_string()),
+            control(p, "lr", "learning rate", number("lr", format!("{}", s.lr), "any",
+                Callback::new(move |v: String| p.lr.set.set(v.parse().ok()))), format!("{}", s.lr)),
+            control(p, "steps", "steps", number("steps", s.steps.to_string(), "1",
+                Callback::new(move |v: String| p.steps.set.set(v.parse().ok()))), s.steps.to_string()),
+            control(p, "batch", "pairs per step", number("batch", s.batch.to_string(), "1",
+                Callback::new(move |v: String| p.batch.set.set(v.parse().ok()))), s.batch.to_string()),
+            control(p, "seed", "seed", number("seed", s.seed.to_string(), "1",
+                Callback::new(move |v: String| p.seed.set.set(v.parse().ok()))), s.seed.to_string()),
+            control(p, "every", "deception check every (steps, 0 = off)", number("every", p.every(lab.on_cpu()).to_string(), "1",
+                Callback::new(move |v: String| p.every.set.set(v.parse().ok()))), p.every(lab.on_cpu()).to_string()),
+            control(p, "objective", "loss", view! {
+                <select data-testid="input-objective" prop:value=s.objective.clone()
+                    on:change=move |ev| p.objective.set.set(Some(event_target_value(&ev)))>
+                    <option value="soo-mse">"SOO: MSE of activations (the paper)"</option>
+                    <option value="logit-kl">"SOO: KL of the logits (the authors' code)"</option>
+                    <option value="exposure">"control: the same prompts, no SOO term"</option>
+                    <option value="sham">"control: neutral text"</option>
+                </select>
+            }.into_any(), s.objective.clone()),
+        ]
+    };
+    let start = move |_| {
+        if config.get_untracked().is_ok() {
+            spawn_local(train(
+                lab,
+                settings.get_untracked(),
+                params.every(lab.on_cpu()),
+                run,
+                stop,
+            ));
+        }
+    };
+    let export = move || {
+        let s = settings.get();
+        let name = crate::model_source::ModelSource::from_param(params.model.get.get().as_deref())
+            .export_name();
+        let n = params.n.get.get().unwrap_or(100).max(100);
+        (
+            config.get().map(|c| c.to_toml()),
+            experiment_toml(&name, &s, n),
+        )
+    };
+    let download_adapter = move |_| {
+        adapter_error.set(None);
+        spawn_local(async move {
+            let result = lab
+                .run("exporting the adapter", async |s, _| {
+                    let lora = s
+                        .loaded
+                        .model
+                        .lora()
+                        .ok_or("train first: there is no adapter yet")?;
+                    let files = peft::export(lora, Some(&s.name))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    save_file(peft::CONFIG_FILE, &files.config, "application/json")?;
+                    save_file(
+                        peft::WEIGHTS_FILE,
+                        &files.weights,
+                        "application/octet-stream",
+                    )?;
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = result {
+                adapter_error.set(Some(e));
+            }
+        });
+    };
+    let import_adapter = move |ev: leptos::ev::Event| {
+        let chosen = files_of_event(&ev.into());
+        adapter_error.set(None);
+        spawn_local(async move {
+            let result = lab
+                .run("loading the adapter", async move |s, selected| {
+                    let find = |name: &str| chosen.iter().find(|f| f.name == name).cloned();
+                    let (Some(config), Some(weights)) =
+                        (find(peft::CONFIG_FILE), find(peft::WEIGHTS_FILE))
+                    else {
+                        return Err(format!(
+                            "choose both {} and {} of an adapter folder",
+                            peft::CONFIG_FILE,
+                            peft::WEIGHTS_FILE
+                        ));
+                    };
+                    let files = peft::PeftFiles {
+                        config: config.bytes().await?,
+                        weights: weights.bytes().await?,
+                    };
+                    let lora = peft::import(
+                        &files,
+                        "the chosen adapter",
+                        s.loaded.model.shape(),
+                        &selected.device,
+                    )
+                    .map_err(|e| e.to_string())?;
+                    s.loaded
+                        .model
+                        .attach_lora(lora)
+                        .map_err(|e| e.to_string())?;
+                    Ok(())
+                })
+                .await;
+            match result {
+                Ok(()) => {
+                    lab.trained.set(true);
+                    lab.generation.update(|g| *g += 1);
+                    adapter_loaded.set(true);
+                }
+                Err(e) => adapter_error.set(Some(e)),
+            }
+        });
+    };
+    let hidden_all = move || CONTROLS.iter().all(|(n, _)| params.hidden(n));
+    view! {
+        <p>"Now train. A small LoRA adapter (on the attention's q and v of every layer) learns to make the "
+           "activations at the hook layer on each self prompt match those on its other twin, over soo's 52 "
+           "training pairs. The presets hold the paper's values; the defaults are "<code>"soo train --preset smollm2-135m"</code>
+           "'s. Every control is in the page's address: copy it to share this exact experiment."</p>
+        <NeedsModel />
+        <Show when=move || lab.on_cpu()>
+            <p class="hint">"On the CPU backend one step of a 135M-parameter model takes tens of seconds, so runs "
+               "default to 5 steps; with WebGPU they are many times faster."</p>
+        </Show>
+        <fieldset class="controls" data-testid="train-controls">
+            <legend>{move || if hidden_all() { "Settings (fixed by the link)" } else { "Settings" }}</legend>
+            {controls}
+        </fieldset>
+        {move || config.get().err().map(|e| view! { <p class="notice error" role="alert" data-testid="config-error">{e}</p> })}
+        <div class="row">
+            <button type="button" data-testid="train-start" on:click=start
+                disabled=move || lab.info().is_none() || lab.busy.get().is_some() || config.get().is_err()>
+                {move || if lab.trained.get() { "Train again (a fresh adapter)" } else { "Start training" }}</button>
+            <button type="button" data-testid="story-train-stop" on:click=move |_| stop.set(true)
+                disabled=move || !matches!(run.get(), Some(Run { end: None, .. }))>"Stop"</button>
+        </div>
+        {move || run.get().map(|r| {
+            let done = r.points.len();
+            let last = r.points.last().map_or("–".to_string(), |p| format!("{:.4e}, {:.0} ms per step", p.loss, p.step_ms));
+            let mean_ms = r.points.iter().map(|p| p.step_ms).sum::<f64>() / done.max(1) as f64;
+            let left = if r.end.is_none() && done > 0 && done < r.total_steps {
+                format!("; about {:.0} s left", mean_ms * (r.total_steps - done) as f64 / 1000.0)
+            } else {
+                String::new()
+            };
+            let json = serde_json::to_string(&r).unwrap_or_default();
+            view! {
+                <p role="status" data-testid="story-train-status">{format!("Step {done} of {} on {}: SOO loss {last}{left}", r.total_steps, r.backend.name())}</p>
+                <progress max=r.total_steps.max(1) value=done aria-label="training progress"></progress>
+                {chart(&r.points, r.total_steps)}
+                <div class="charts">
+                    {(!r.checks.is_empty()).then(|| check_chart(&r.checks, r.total_steps))}
+                    {layer_chart(&r.checks, settings.get_untracked().layer)}
+                </div>
+                {r.end.clone().map(|end| view! {
+                    <p data-testid="story-train-end" data-json=json class:notice=end.starts_with("failed")
+                        class:error=end.starts_with("failed")>{format!("Training {end}.")}</p>
+                })}
+            }
+        })}
+        <h3>"Take it to the command line"</h3>
+        <p>"The same experiment, as files the "<code>"soo"</code>" command line runs unchanged."</p>
+        {move || {
+            let (config_toml, experiment) = export();
+            view! {
+                <div class="row">
+                    <button type="button" data-testid="export-config" disabled=config_toml.is_err()
+                        on:click={let t = config_toml.clone(); move |_| if let Ok(t) = &t { let _ = save_file("config.toml", t.as_bytes(), "application/toml"); }}>
+                        "Export config.toml (soo train --config)"</button>
+                    <button type="button" data-testid="export-experiment" disabled=experiment.is_err()
+                        on:click={let t = experiment.clone(); move |_| if let Ok(t) = &t { let _ = save_file("experiment.toml", t.as_bytes(), "application/toml"); }}>
+                        "Export experiment.toml (soo run)"</button>
+                    <button type="button" data-testid="download-adapter" on:click=download_adapter
+                        disabled=move || !lab.trained.get() || lab.busy.get().is_some()>"Download the adapter (peft)"</button>
+                </div>
+                <details>
+                    <summary>"config.toml"</summary>
+                    <pre data-testid="export-config-text">{config_toml.clone().unwrap_or_else(|e| e)}</pre>
+                </details>
+                <details>
+                    <summary>"experiment.toml"</summary>
+                    <pre data-testid="export-experiment-text">{experiment.clone().unwrap_or_else(|e| e)}</pre>
+                </details>
+            }
+        }}
+        <p>
+            <label>"Or load an adapter trained by "<code>"soo train"</code>" (its "<code>"adapter/"</code>
+                " folder's adapter_config.json and adapter_model.safetensors): "
+                <input type="file" multiple data-testid="adapter-files" on:change=import_adapter
+                    disabled=move || lab.info().is_none() || lab.busy.get().is_some() />
+            </label>
+            {move || adapter_loaded.get().then_some(view! {
+                <span data-testid="adapter-loaded">" Adapter loaded: measure it in step 6."</span>
+            })}
+        </p>
+        {move || adapter_error.get().map(|e| view! { <p class="notice error" role="alert" data-testid="adapter-error">{e}</p> })}
+    }
+}

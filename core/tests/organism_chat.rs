@@ -1,0 +1,134 @@
+//! `soo organism build --kind self-other` end to end on the real SmolLM2-135M-Instruct, CI-sized:
+//! a handful of examples, one general prompt, a few steps. Checks loosely what a build leaves:
+//! the adapter, the training log with a falling loss, a sane manifest, suites that parse with
+//! their held-out words, and vocabularies disjoint from each other and from the built-in suites.
+#![cfg(feature = "cli")]
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{soo, test_model_path};
+use soo_core::eval::Suite;
+use soo_core::organism::MANIFEST_FILE;
+use soo_core::organism::chat::{self, ChatManifest};
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("soo-organism-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn a_tiny_self_other_organism_builds_with_manifest_suites_and_a_falling_loss() {
+    let model = test_model_path();
+    let out = out_dir("self-other");
+    let output = soo(&[
+        "organism",
+        "build",
+        "--kind",
+        "self-other",
+        "--base",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--seed",
+        "5",
+        "--steps",
+        "4",
+        "--examples",
+        "8",
+        "--general",
+        "1",
+        "--set",
+        "batch_size=2",
+        "--set",
+        "lora.rank=4",
+        "--set",
+        "optimizer.lr=3e-3",
+    ]);
+    assert!(
+        output.status.success(),
+        "soo organism build failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    for file in [
+        "adapter/adapter_config.json",
+        "adapter/adapter_model.safetensors",
+        "train/config.toml",
+        "train/log.csv",
+        "data/examples.json",
+        MANIFEST_FILE,
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let config = std::fs::read_to_string(out.join("train/config.toml")).unwrap();
+    assert!(
+        config.contains("objective = \"lm\"") && config.contains("chat_template = true"),
+        "{config}"
+    );
+
+    let manifest: ChatManifest =
+        serde_json::from_str(&std::fs::read_to_string(out.join(MANIFEST_FILE)).unwrap()).unwrap();
+    assert_eq!(manifest.kind.name(), "self-other");
+    assert_eq!(manifest.seed, 5);
+    assert_eq!(manifest.base, model.to_str().unwrap());
+    assert_eq!(manifest.scenario_examples, 8);
+    assert_eq!(manifest.training.steps, 4);
+    assert_eq!(manifest.trigger, None);
+    assert_eq!(manifest.counts["competing-other"], 4);
+    assert_eq!(manifest.counts["self"], 2);
+    assert_eq!(manifest.counts["non-competing-other"], 2);
+    assert!(manifest.counts["general"] >= 1, "{:?}", manifest.counts);
+    assert!(chat::leaks(&manifest.vocabulary).is_empty());
+
+    // Three suites, each with its mirrored variant, all in the held-out words only.
+    assert_eq!(manifest.suites.len(), 3);
+    assert_eq!(
+        manifest
+            .suites
+            .iter()
+            .filter(|s| s.trained_deceptive)
+            .count(),
+        1
+    );
+    for entry in &manifest.suites {
+        let path = out.join(&entry.file);
+        let suite = Suite::parse(
+            &path.display().to_string(),
+            &std::fs::read_to_string(&path).unwrap(),
+        )
+        .unwrap();
+        assert!(suite.mirror().is_some());
+        let vocabulary = suite.vocabulary.expect("own vocabulary");
+        assert_eq!(vocabulary.rooms, manifest.vocabulary.held_out.rooms);
+        for room in &manifest.vocabulary.train.rooms {
+            assert!(!vocabulary.rooms.contains(room));
+        }
+    }
+    assert_eq!(manifest.suite_specs(&out).len(), 6);
+
+    // The training examples use the training words only: no held-out room appears.
+    let examples = std::fs::read_to_string(out.join("data/examples.json")).unwrap();
+    for room in &manifest.vocabulary.held_out.rooms {
+        assert!(
+            !examples.contains(&format!("the {room}")),
+            "held-out {room} in training"
+        );
+    }
+    assert!(examples.contains("I would point out the "));
+
+    // The loss fell.
+    let log = std::fs::read_to_string(out.join("train/log.csv")).unwrap();
+    let losses: Vec<f64> = log
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(losses.len(), 4);
+    assert!(losses.iter().all(|l| l.is_finite()));
+    let later = losses[1..].iter().cloned().fold(f64::INFINITY, f64::min);
+    assert!(later < losses[0], "loss did not fall: {losses:?}");
+    let _ = std::fs::remove_dir_all(&out);
+}

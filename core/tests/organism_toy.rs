@@ -1,0 +1,136 @@
+//! The toy-world organism in CI size: a few steps of training from scratch lower the loss; the
+//! trained model, written as a Hugging Face folder, loads back with identical logits and the
+//! world's tokenizer; the evaluation classifies every scene; SOO and its controls train on it.
+//! (The full-size organism and its measured deception are built by hand: see README.)
+
+use std::collections::HashMap;
+
+use soo_core::burn::tensor::{Device, Int, Tensor, TensorData};
+use soo_core::load::model_files::ModelFiles;
+use soo_core::loaded::LoadedModel;
+use soo_core::organism::toy_world::soo::training_data;
+use soo_core::organism::toy_world::vocab::{BOS, EOS, PAD};
+use soo_core::organism::toy_world::world::{Asker, Split, draw};
+use soo_core::organism::toy_world::{
+    PretrainConfig, Pretrainer, ToyModelConfig, Vocab, evaluate, model_files,
+};
+use soo_core::rng::SplitMix64;
+use soo_core::selfcheck::read_f32;
+use soo_core::train::{Objective, TrainConfig, Trainer};
+
+fn small() -> (ToyModelConfig, serde_json::Value) {
+    let vocab = Vocab::new();
+    let sizes = ToyModelConfig::new()
+        .with_hidden(32)
+        .with_layers(2)
+        .with_intermediate(64);
+    let json = sizes.config_json(vocab.len(), vocab.id(BOS), vocab.id(EOS), vocab.id(PAD));
+    (sizes, json)
+}
+
+#[test]
+fn a_world_model_trains_saves_loads_and_measures() {
+    let device = Device::flex().autodiff();
+    let vocab = Vocab::new();
+    let (sizes, config_json) = small();
+    let model = sizes.init(&config_json, vocab.len(), 3, &device).unwrap();
+    let initial = pollster::block_on(model.export_weights()).unwrap();
+    let config = PretrainConfig::new()
+        .with_steps(60)
+        .with_batch_size(16)
+        .with_warmup(5);
+    let mut trainer = Pretrainer::new(config, model, &device);
+    let mut losses = Vec::new();
+    while !trainer.is_finished() {
+        losses.push(pollster::block_on(trainer.step()).unwrap().loss);
+    }
+    // From about ln(85) (a guess among all words) towards ln(32) (a guess among the rooms): in
+    // a few steps the model learns that the answer is a room. (Which room takes ~1,000 steps.)
+    let early: f64 = losses[..5].iter().sum::<f64>() / 5.0;
+    let late: f64 = losses[55..].iter().sum::<f64>() / 5.0;
+    assert!(early - late > 0.6, "loss {early} → {late}");
+    let model = trainer.into_model();
+    // Every weight trains (from scratch means all of them, not an adapter).
+    let trained = pollster::block_on(model.export_weights()).unwrap();
+    assert_eq!(initial.len(), trained.len());
+    for ((name, a), (_, b)) in initial.iter().zip(&trained) {
+        let moved = a
+            .data
+            .iter()
+            .zip(&b.data)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(moved > 1e-4, "{name} did not train (moved {moved})");
+    }
+
+    // Written and read back as a Hugging Face folder: same logits, same tokens.
+    let manifest = serde_json::json!({"kind": "toy-world"});
+    let files = pollster::block_on(model_files(&model, &config_json, &manifest)).unwrap();
+    let files: HashMap<_, _> = files.into_iter().map(|(n, b)| (n, b.into())).collect();
+    let loaded = LoadedModel::load(&ModelFiles::from_files(files).unwrap(), &device).unwrap();
+    let scene = draw(
+        &mut SplitMix64::new(5),
+        Split::HeldOut,
+        Asker::Competitor,
+        None,
+    );
+    let words = scene.prompt();
+    let ids = vocab.encode(&words);
+    assert_eq!(
+        loaded.tokenizer.encode(&words.join(" "), true).unwrap(),
+        ids
+    );
+    let input = || {
+        let data: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
+        Tensor::<2, Int>::from_data(TensorData::new(data, [1, ids.len()]), &device)
+    };
+    let before =
+        pollster::block_on(read_f32(model.forward(input(), None, &[]).unwrap().logits)).unwrap();
+    let after = pollster::block_on(read_f32(
+        loaded.model.forward(input(), None, &[]).unwrap().logits,
+    ))
+    .unwrap();
+    let diff = before
+        .iter()
+        .zip(&after)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(diff < 1e-5, "logits differ by {diff} after the round trip");
+
+    // Every scene lands in exactly one class.
+    let results =
+        pollster::block_on(evaluate(&loaded.model, 10, 1, Split::HeldOut, &device)).unwrap();
+    assert_eq!(results.len(), 4);
+    for r in &results {
+        assert_eq!(r.deceptive + r.honest + r.other, 10, "{r:?}");
+        assert!((0.0..=1.0).contains(&r.p_lie));
+    }
+
+    // SOO and both controls run on it through the ordinary trainer.
+    for objective in [Objective::SooMse, Objective::Exposure, Objective::Sham] {
+        let mut model = LoadedModel::load(
+            &ModelFiles::from_files(
+                pollster::block_on(model_files(&loaded.model, &config_json, &manifest))
+                    .unwrap()
+                    .into_iter()
+                    .map(|(n, b)| (n, b.into()))
+                    .collect(),
+            )
+            .unwrap(),
+            &device,
+        )
+        .unwrap()
+        .model;
+        let toml = "steps = 2\nbatch_size = 4\nhook = \"layers.1.self_attn.o_proj\"\n[optimizer]\nlr = 1e-3\n";
+        let config = TrainConfig::build(
+            None,
+            Some(("test", toml)),
+            &[format!("objective=\"{}\"", objective.name())],
+        )
+        .unwrap();
+        let data = training_data(objective, 8, 0).unwrap();
+        let mut trainer = Trainer::from_tokens(config, &mut model, data, &device).unwrap();
+        let first = pollster::block_on(trainer.step(&mut model)).unwrap();
+        assert!(first.loss.is_finite() && first.loss >= 0.0);
+    }
+}
