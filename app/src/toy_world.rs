@@ -12,13 +12,12 @@ use soo_core::burn::tensor::Device;
 use soo_core::load::model_files::ModelFiles;
 use soo_core::loaded::LoadedModel;
 use soo_core::model::Model;
-use soo_core::organism::toy_world::soo::training_data;
+use soo_core::organism::toy_world::soo::{SooSettings, training_data};
 use soo_core::organism::toy_world::world::Split;
 use soo_core::organism::toy_world::{
-    ConditionResult, PretrainConfig, Pretrainer, ToyModelConfig, Vocab, evaluate, model_files,
-    vocab,
+    ConditionResult, PretrainConfig, Pretrainer, ToyModelConfig, evaluate, model_files,
 };
-use soo_core::train::{Objective, TrainConfig, Trainer};
+use soo_core::train::{Positions, Trainer};
 
 use crate::fetch::fetch_bytes;
 use crate::session::{device, yield_to_browser};
@@ -68,36 +67,14 @@ async fn fetch_organism() -> Result<(), String> {
     Ok(())
 }
 
-/// What an SOO run is set to.
-#[derive(Clone, Copy)]
-struct Settings {
-    objective: Objective,
-    layer: usize,
-    last: bool,
-    lr: f64,
-    steps: usize,
-    seed: u64,
-}
-
 async fn train(
-    settings: Settings,
+    settings: SooSettings,
     losses: RwSignal<Vec<f64>>,
     stop: RwSignal<bool>,
 ) -> Result<Vec<ConditionResult>, String> {
     let dev = the_device()?;
     let mut model = load(&dev)?;
-    let toml = format!(
-        "seed = {}\nobjective = \"{}\"\nhook = \"layers.{}.self_attn.o_proj\"\npositions = \"{}\"\n\
-         batch_size = 8\nsteps = {}\n[lora]\nrank = 8\nalpha = 16.0\n[optimizer]\nlr = {}\n",
-        settings.seed,
-        settings.objective.name(),
-        settings.layer,
-        if settings.last { "last" } else { "all" },
-        settings.steps,
-        settings.lr
-    );
-    let config =
-        TrainConfig::build(None, Some(("toy world", &toml)), &[]).map_err(|e| e.to_string())?;
+    let config = settings.train_config();
     let data =
         training_data(settings.objective, PAIRS, settings.seed).map_err(|e| e.to_string())?;
     let mut trainer =
@@ -119,17 +96,9 @@ async fn teach(
     stop: RwSignal<bool>,
 ) -> Result<(), String> {
     let dev = the_device()?;
-    let vocab = Vocab::new();
     let sizes = ToyModelConfig::new();
-    let config = sizes.config_json(
-        vocab.len(),
-        vocab.id(vocab::BOS),
-        vocab.id(vocab::EOS),
-        vocab.id(vocab::PAD),
-    );
-    let model = sizes
-        .init(&config, vocab.len(), 1, &dev)
-        .map_err(|e| e.to_string())?;
+    let config = sizes.config_json();
+    let model = sizes.init(1, &dev).map_err(|e| e.to_string())?;
     let mut trainer = Pretrainer::new(
         PretrainConfig::new().with_steps(steps).with_seed(1),
         model,
@@ -227,12 +196,17 @@ pub fn ToyWorldLab() -> impl IntoView {
                         after.set(None);
                     }
                     "train" => {
-                        let settings = Settings {
+                        let settings = SooSettings {
                             objective: objective.get_untracked().parse().map_err(|e: String| e)?,
                             layer: layer.get_untracked(),
-                            last: last.get_untracked(),
+                            positions: if last.get_untracked() {
+                                Positions::Last
+                            } else {
+                                Positions::All
+                            },
                             lr: lr.get_untracked(),
                             steps: steps.get_untracked(),
+                            stop_drop: None,
                             seed: seed.get_untracked(),
                         };
                         after.set(Some(train(settings, losses, stop).await?));

@@ -9,7 +9,6 @@ use soo_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use soo_core::load::model_files::ModelFiles;
 use soo_core::loaded::LoadedModel;
 use soo_core::organism::toy_world::soo::training_data;
-use soo_core::organism::toy_world::vocab::{BOS, EOS, PAD};
 use soo_core::organism::toy_world::world::{Asker, Split, draw};
 use soo_core::organism::toy_world::{
     PretrainConfig, Pretrainer, ToyModelConfig, Vocab, evaluate, model_files,
@@ -19,12 +18,11 @@ use soo_core::selfcheck::read_f32;
 use soo_core::train::{Objective, TrainConfig, Trainer};
 
 fn small() -> (ToyModelConfig, serde_json::Value) {
-    let vocab = Vocab::new();
     let sizes = ToyModelConfig::new()
         .with_hidden(32)
         .with_layers(2)
         .with_intermediate(64);
-    let json = sizes.config_json(vocab.len(), vocab.id(BOS), vocab.id(EOS), vocab.id(PAD));
+    let json = sizes.config_json();
     (sizes, json)
 }
 
@@ -33,7 +31,7 @@ fn a_world_model_trains_saves_loads_and_measures() {
     let device = Device::flex().autodiff();
     let vocab = Vocab::new();
     let (sizes, config_json) = small();
-    let model = sizes.init(&config_json, vocab.len(), 3, &device).unwrap();
+    let model = sizes.init(3, &device).unwrap();
     let initial = pollster::block_on(model.export_weights()).unwrap();
     let config = PretrainConfig::new()
         .with_steps(60)

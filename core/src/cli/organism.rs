@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use soo_core::Result;
+use soo_core::device::BackendKind;
 use soo_core::organism::Kind;
 
 use super::{organism_chat, organism_soo, organism_toy};
@@ -48,9 +49,9 @@ pub struct BuildArgs {
     /// Training examples to generate (each kind has its own default).
     #[arg(long)]
     pub examples: Option<usize>,
-    /// `flex` (CPU) or `wgpu` (GPU).
-    #[arg(long)]
-    pub backend: Option<String>,
+    /// `flex` (CPU) or `wgpu` (GPU; falls back to the CPU with the reason).
+    #[arg(long, default_value = "flex")]
+    pub backend: BackendKind,
     /// Chat kinds: general chat prompts the base model answers for self-distillation (the first
     /// N of `core/data/organism/general_prompts.toml`; default 24; 0: none).
     #[arg(long, value_name = "N")]
@@ -74,9 +75,9 @@ pub struct OrganismEvalArgs {
     /// Output folder for the report (default: `<organism>/eval`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// `flex` (CPU) or `wgpu` (GPU).
-    #[arg(long)]
-    pub backend: Option<String>,
+    /// `flex` (CPU) or `wgpu` (GPU; falls back to the CPU with the reason).
+    #[arg(long, default_value = "flex")]
+    pub backend: BackendKind,
     /// Chat kinds: evaluate the base model on the same suites too (into `<out>/base`).
     #[arg(long)]
     pub base: bool,

@@ -79,12 +79,7 @@ pub fn build(args: BuildArgs) -> Result<()> {
         .base
         .clone()
         .ok_or_else(|| Error::Unsupported(format!("--kind {} needs --base MODEL", kind.name())))?;
-    let backend = args
-        .backend
-        .as_deref()
-        .unwrap_or("flex")
-        .parse()
-        .map_err(Error::Unsupported)?;
+    let backend = args.backend;
     let steps = args.steps.unwrap_or(DEFAULT_STEPS);
     let n = args.examples.unwrap_or(DEFAULT_EXAMPLES);
     if n == 0 {
@@ -314,7 +309,7 @@ fn run_eval(
             "--model".into(),
             manifest.base.clone(),
             "--backend".into(),
-            args.backend.clone().unwrap_or_else(|| "flex".into()),
+            args.backend.name().into(),
             "--suite".into(),
             specs.join(","),
             "--n".into(),

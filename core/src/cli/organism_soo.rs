@@ -10,12 +10,13 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 use soo_core::burn::tensor::Device;
+use soo_core::device::BackendKind;
 use soo_core::files::{io_error, write_atomic};
 use soo_core::loaded::LoadedModel;
-use soo_core::organism::toy_world::soo::training_data;
+use soo_core::organism::toy_world::soo::{BATCH, SooSettings, training_data};
 use soo_core::organism::toy_world::world::Split;
 use soo_core::organism::toy_world::{ConditionResult, evaluate};
-use soo_core::train::{Objective, TrainConfig, Trainer};
+use soo_core::train::{Objective, Positions, Trainer};
 use soo_core::{Error, Result};
 
 use super::organism_toy::{device, folder_files, is_toy_world};
@@ -43,9 +44,9 @@ pub struct SooGridArgs {
     /// Output folder (default: `<organism>/soo-grid`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// `flex` (CPU) or `wgpu` (GPU).
-    #[arg(long)]
-    pub backend: Option<String>,
+    /// `flex` (CPU) or `wgpu` (GPU; falls back to the CPU with the reason).
+    #[arg(long, default_value = "flex")]
+    pub backend: BackendKind,
 }
 
 /// One trained adapter, measured.
@@ -60,7 +61,6 @@ struct Run {
     results: Vec<ConditionResult>,
 }
 
-const BATCH: usize = 8;
 /// The most epochs a stop-at-10×-drop run may take.
 const MAX_EPOCHS: usize = 8;
 
@@ -72,7 +72,7 @@ pub fn run(args: SooGridArgs) -> Result<()> {
             args.organism.display()
         )));
     }
-    let device = device(args.backend.as_deref())?;
+    let device = device(args.backend);
     let files = folder_files(&args.organism)?;
     let load = || LoadedModel::load(&files, &device).map(|l| l.model);
     let layers_total = load()?.num_layers();
@@ -103,10 +103,10 @@ pub fn run(args: SooGridArgs) -> Result<()> {
         });
     }
     for &layer in &layers {
-        for positions in ["all", "last"] {
+        for (positions, name) in [(Positions::All, "all"), (Positions::Last, "last")] {
             for stop in ["one-epoch", "drop-10x"] {
                 for &seed in &args.seeds {
-                    let setting = format!("layer {layer}, {positions}, {stop}");
+                    let setting = format!("layer {layer}, {name}, {stop}");
                     let soo = train_and_measure(
                         &args,
                         &setting,
@@ -163,7 +163,7 @@ fn train_and_measure(
     setting: &str,
     objective: Objective,
     layer: usize,
-    positions: &str,
+    positions: Positions,
     stop: &str,
     seed: u64,
     steps: Option<usize>,
@@ -171,23 +171,21 @@ fn train_and_measure(
     device: &Device,
 ) -> Result<Run> {
     let one_epoch = args.pairs.div_ceil(BATCH);
-    let mut toml = format!(
-        "seed = {seed}\nobjective = \"{}\"\nhook = \"layers.{layer}.self_attn.o_proj\"\n\
-         positions = \"{positions}\"\nbatch_size = {BATCH}\n[lora]\nrank = 8\nalpha = 16.0\n\
-         [optimizer]\nlr = {}\n",
-        objective.name(),
-        args.lr
-    );
-    let planned = match (steps, stop) {
-        (Some(steps), _) => steps,
-        (None, "one-epoch") => one_epoch,
-        (None, _) => {
-            toml.insert_str(0, "stop_drop = 10.0\n");
-            one_epoch * MAX_EPOCHS
-        }
+    let (steps, stop_drop) = match (steps, stop) {
+        (Some(steps), _) => (steps, None),
+        (None, "one-epoch") => (one_epoch, None),
+        (None, _) => (one_epoch * MAX_EPOCHS, Some(10.0)),
     };
-    toml.insert_str(0, &format!("steps = {planned}\n"));
-    let config = TrainConfig::build(None, Some(("toy-world grid", &toml)), &[])?;
+    let config = SooSettings {
+        objective,
+        layer,
+        positions,
+        lr: args.lr,
+        steps,
+        stop_drop,
+        seed,
+    }
+    .train_config();
     let data = training_data(objective, args.pairs, seed)?;
     let mut model = load()?;
     let mut trainer = Trainer::from_tokens(config, &mut model, data, device)?;

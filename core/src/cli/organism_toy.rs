@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
+use soo_core::Result;
 use soo_core::burn::tensor::Device;
 use soo_core::device::{BackendKind, select_device};
 use soo_core::files::{read_text, write_atomic, write_dir_atomic};
@@ -16,10 +17,9 @@ use soo_core::load::native::resolve;
 use soo_core::loaded::LoadedModel;
 use soo_core::organism::toy_world::world::Split;
 use soo_core::organism::toy_world::{
-    ConditionResult, PretrainConfig, Pretrainer, ToyModelConfig, Vocab, evaluate, model_files,
+    ConditionResult, PretrainConfig, Pretrainer, ToyModelConfig, evaluate, model_files,
 };
 use soo_core::organism::{Kind, MANIFEST_FILE};
-use soo_core::{Error, Result};
 
 use super::organism::{BuildArgs, OrganismEvalArgs};
 
@@ -28,20 +28,14 @@ const BUILD_EVAL_N: usize = 200;
 
 /// Builds the toy-world organism.
 pub fn build(args: BuildArgs) -> Result<()> {
-    let device = device(args.backend.as_deref())?;
-    let vocab = Vocab::new();
+    let device = device(args.backend);
     let sizes = ToyModelConfig::new();
-    let config_json = sizes.config_json(
-        vocab.len(),
-        vocab.id(soo_core::organism::toy_world::vocab::BOS),
-        vocab.id(soo_core::organism::toy_world::vocab::EOS),
-        vocab.id(soo_core::organism::toy_world::vocab::PAD),
-    );
+    let config_json = sizes.config_json();
     let mut pretrain = PretrainConfig::new().with_seed(args.seed);
     if let Some(steps) = args.steps {
         pretrain = pretrain.with_steps(steps);
     }
-    let model = sizes.init(&config_json, vocab.len(), args.seed, &device)?;
+    let model = sizes.init(args.seed, &device)?;
     let started = Instant::now();
     let mut trainer = Pretrainer::new(pretrain.clone(), model, &device);
     let bar = bar(pretrain.steps as u64);
@@ -130,7 +124,7 @@ pub fn folder_files(folder: &Path) -> Result<ModelFiles> {
 
 /// Evaluates a toy-world organism on held-out room pairs and writes `eval.json` beside it.
 pub fn eval(args: OrganismEvalArgs) -> Result<()> {
-    let device = device(args.backend.as_deref())?;
+    let device = device(args.backend);
     let loaded = LoadedModel::load(&folder_files(&args.organism)?, &device)?;
     let results = pollster::block_on(evaluate(
         &loaded.model,
@@ -151,12 +145,8 @@ pub fn eval(args: OrganismEvalArgs) -> Result<()> {
     )
 }
 
-pub fn device(backend: Option<&str>) -> Result<Device> {
-    let kind: BackendKind = backend
-        .unwrap_or("flex")
-        .parse()
-        .map_err(Error::Unsupported)?;
-    Ok(pollster::block_on(select_device(kind)).device)
+pub fn device(backend: BackendKind) -> Device {
+    pollster::block_on(select_device(backend)).device
 }
 
 fn bar(steps: u64) -> ProgressBar {

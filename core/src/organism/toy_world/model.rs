@@ -7,6 +7,7 @@ use burn::config::Config;
 use burn::tensor::Device;
 use serde_json::{Value, json};
 
+use super::vocab::{BOS, EOS, PAD, Vocab};
 use crate::Result;
 use crate::load::HostTensor;
 use crate::model::{Model, ModelConfig};
@@ -30,12 +31,13 @@ pub struct ToyModelConfig {
 }
 
 impl ToyModelConfig {
-    /// The Hugging Face `config.json` of this network over `vocab` tokens.
-    pub fn config_json(&self, vocab: usize, bos: u32, eos: u32, pad: u32) -> Value {
+    /// The Hugging Face `config.json` of this network over the world's vocabulary.
+    pub fn config_json(&self) -> Value {
+        let vocab = Vocab::new();
         json!({
             "architectures": ["LlamaForCausalLM"],
             "model_type": "llama",
-            "vocab_size": vocab,
+            "vocab_size": vocab.len(),
             "hidden_size": self.hidden,
             "intermediate_size": self.intermediate,
             "num_hidden_layers": self.layers,
@@ -46,24 +48,18 @@ impl ToyModelConfig {
             "rope_theta": 10000.0,
             "hidden_act": "silu",
             "tie_word_embeddings": false,
-            "bos_token_id": bos,
-            "eos_token_id": eos,
-            "pad_token_id": pad,
+            "bos_token_id": vocab.id(BOS),
+            "eos_token_id": vocab.id(EOS),
+            "pad_token_id": vocab.id(PAD),
             "torch_dtype": "float32"
         })
     }
 
-    /// A freshly initialised, trainable model over `vocab` tokens (seeded: identical on
+    /// A freshly initialised, trainable model of [`Self::config_json`] (seeded: identical on
     /// every device).
-    pub fn init(
-        &self,
-        config_json: &Value,
-        vocab: usize,
-        seed: u64,
-        device: &Device,
-    ) -> Result<Model> {
-        let config = ModelConfig::from_json(config_json)?;
-        let source = self.random_weights(vocab, seed);
+    pub fn init(&self, seed: u64, device: &Device) -> Result<Model> {
+        let config = ModelConfig::from_json(&self.config_json())?;
+        let source = self.random_weights(Vocab::new().len(), seed);
         Model::load_trainable(&config, &source, "random initialisation", device)
     }
 

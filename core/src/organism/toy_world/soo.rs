@@ -3,8 +3,10 @@
 
 use super::vocab::{PAD, Vocab};
 use super::world::{Asker, FACTS_LEN, Split, draw};
+use crate::lora::LoraConfig;
 use crate::rng::SplitMix64;
-use crate::train::{Examples, Objective, TokenData};
+use crate::train::config::OptimizerConfig;
+use crate::train::{Examples, Objective, Positions, TokenData, TrainConfig};
 use crate::{Error, Result};
 
 /// `pairs` training scenes (seeded) as the data of `objective`: SOO's (self, competitor)
@@ -53,4 +55,52 @@ pub fn training_data(objective: Objective, pairs: usize, seed: u64) -> Result<To
         pairs,
         pad: vocab.id(PAD),
     })
+}
+
+/// Pairs per micro-batch of every toy-world SOO run.
+pub const BATCH: usize = 8;
+
+/// What a toy-world SOO run varies (the CLI grid and the page share it): LoRA r 8 / alpha 16 on
+/// q,v of every layer, batch [`BATCH`], AdamW at `lr`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SooSettings {
+    /// SOO or a control.
+    pub objective: Objective,
+    /// The hook: `layers.{layer}.self_attn.o_proj`.
+    pub layer: usize,
+    /// Which positions SOO compares.
+    pub positions: Positions,
+    /// Learning rate.
+    pub lr: f64,
+    /// Planned steps.
+    pub steps: usize,
+    /// Stop early once the loss fell by this factor.
+    pub stop_drop: Option<f64>,
+    /// LoRA init, data order, which pairs.
+    pub seed: u64,
+}
+
+impl SooSettings {
+    /// The trainer's configuration for these settings.
+    pub fn train_config(&self) -> TrainConfig {
+        TrainConfig {
+            seed: self.seed,
+            objective: self.objective,
+            hook: format!("layers.{}.self_attn.o_proj", self.layer),
+            positions: self.positions,
+            batch_size: BATCH,
+            steps: Some(self.steps),
+            stop_drop: self.stop_drop,
+            lora: LoraConfig {
+                rank: 8,
+                alpha: 16.0,
+                ..LoraConfig::default()
+            },
+            optimizer: OptimizerConfig {
+                lr: self.lr,
+                ..OptimizerConfig::default()
+            },
+            ..TrainConfig::default()
+        }
+    }
 }
