@@ -7,17 +7,18 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use soo_core::device::BackendKind;
 use soo_core::load::hf;
-use soo_core::load::model_files::{FileBytes, ModelFiles};
-use soo_core::loaded::LoadedModel;
 use soo_core::model::ModelConfig;
+use soo_core::text::Tokenizer;
 
+use crate::client;
+use crate::clock::now_ms;
 use crate::fetch::{
     LocalFile, Started, cached, clear_stored, files_of_event, start_fetch, storage_estimate, store,
     stored_files,
 };
-use crate::session::{self, FileProgress, Lab, ModelInfo, ModelState, Session, now_ms};
+use crate::protocol::{Event, Reply, Request};
+use crate::session::{self, FileProgress, Lab, ModelInfo, ModelState};
 use web_sys::Response;
 
 /// The Hub the ids resolve against unless the URL says `hub=…`.
@@ -281,11 +282,11 @@ async fn read_local(chosen: &[LocalFile], lab: Lab) -> Result<HashMap<String, Ve
     Ok(out)
 }
 
-/// Loads `source` onto the chosen device and puts it in the session.
+/// Loads `source`: the files are fetched (or read) here, then moved to the worker, which
+/// builds the model on its device and keeps it.
 pub async fn load(source: ModelSource, hub: String, local: Vec<LocalFile>, lab: Lab) {
     let started = now_ms();
     let result = async {
-        let selected = session::device().ok_or("the compute device is not ready yet")?;
         let files = match &source {
             ModelSource::Default => {
                 // The copy beside the page first (scripts/serve.sh); else the Hub.
@@ -302,66 +303,51 @@ pub async fn load(source: ModelSource, hub: String, local: Vec<LocalFile>, lab: 
         };
         let bytes: u64 = files.values().map(|b| b.len() as u64).sum();
         let count = files.len();
-        session::yield_to_browser().await;
-        let files: HashMap<String, FileBytes> =
-            files.into_iter().map(|(n, b)| (n, b.into())).collect();
-        let files = ModelFiles::from_files(files).map_err(|e| e.to_string())?;
-        if selected.kind == BackendKind::Wgpu
-            && let Some(limit) = lab.max_binding.get_untracked()
-        {
-            check_fits(&files.config, limit)?;
-        }
-        let loaded = LoadedModel::load(&files, &selected.device).map_err(|e| e.to_string())?;
-        let info = ModelInfo {
+        session::set_tokenizer(None);
+        let request = Request::Load {
+            export_name: source.export_name(),
+            max_binding: lab.max_binding.get_untracked(),
+        };
+        let on_event = move |event| {
+            if let Event::Phase(phase) = event {
+                lab.phase.set(Some(phase));
+            }
+        };
+        let (reply, _) = lab
+            .call(
+                "loading the model",
+                request,
+                files.into_iter().collect(),
+                on_event,
+            )
+            .await?;
+        let Reply::Loaded(facts) = reply else {
+            return Err(client::unexpected(reply));
+        };
+        let tokenizer = Tokenizer::from_json("tokenizer.json", facts.tokenizer_json.as_bytes())
+            .map_err(|e| e.to_string())?;
+        session::set_tokenizer(Some(tokenizer));
+        Ok::<_, String>(ModelInfo {
             name: source.label(),
-            family: format!("{:?}", loaded.model.family()),
-            layers: loaded.model.num_layers(),
-            hidden: loaded.model.hidden_size(),
-            weights_file: loaded.weights_file.clone(),
+            family: facts.family,
+            layers: facts.layers,
+            hidden: facts.hidden,
+            weights_file: facts.weights_file,
             bytes,
             files: count,
             load_ms: now_ms() - started,
-            backend: selected.kind,
-            chat: loaded.chat_template.is_some(),
-        };
-        session::put(Session {
-            loaded,
-            name: source.export_name(),
-        });
-        Ok::<_, String>(info)
+            backend: facts.backend,
+            chat: facts.chat,
+        })
     }
     .await;
+    lab.phase.set(None);
     lab.trained.set(false);
     lab.generation.update(|g| *g += 1);
     match result {
         Ok(info) => lab.model.set(ModelState::Ready(info)),
         Err(e) => lab.model.set(ModelState::Failed(e)),
     }
-}
-
-/// Refuses a model whose largest weight matrix (as f32) is bigger than one WebGPU binding may
-/// be: it would fail deep inside the GPU backend instead.
-fn check_fits(config: &serde_json::Value, limit: f64) -> Result<(), String> {
-    let get = |key: &str| config.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
-    let hidden = get("hidden_size");
-    let (name, count) = [
-        ("the token embedding", get("vocab_size") * hidden),
-        ("an MLP matrix", get("intermediate_size") * hidden),
-    ]
-    .into_iter()
-    .max_by_key(|(_, n)| *n)
-    .unwrap_or(("", 0));
-    let bytes = count as f64 * 4.0;
-    if limit > 0.0 && bytes > limit {
-        return Err(format!(
-            "this model's largest weight matrix ({name}, {:.0} MB as f32) is larger than this GPU \
-             allows in one buffer binding (maxStorageBufferBindingSize {:.0} MB): pick a smaller \
-             model, or open the page with backend=cpu in its address",
-            bytes / 1e6,
-            limit / 1e6
-        ));
-    }
-    Ok(())
 }
 
 fn mb(bytes: u64) -> String {
@@ -514,7 +500,8 @@ pub fn ModelPanel(
                     let json = serde_json::to_string(&rows).unwrap_or_default();
                     view! {
                         <div role="status" data-testid="model-progress" data-rows=json>
-                            <p>{format!("Loading: {} of {}", mb(done), mb(total))}</p>
+                            <p>{format!("Loading: {} of {}", mb(done), mb(total))}
+                                {move || lab.phase.get().map(|phase| format!("; {phase}…"))}</p>
                             <progress data-testid="model-progress-total" max=total.max(1) value=done aria-label="all files"></progress>
                             <ul class="files">
                                 {rows.into_iter().map(|r| {

@@ -197,8 +197,8 @@ impl Params {
     }
 }
 
-/// The training settings in effect.
-#[derive(Debug, Clone, PartialEq)]
+/// The training settings in effect (sent to the worker as they are).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     /// Preset.
     pub preset: String,

@@ -1,78 +1,28 @@
-//! What the story's steps share: the device, the loaded model (in a thread-local cell, because
-//! burn's models are not signals) and the signals that show where things stand.
-//!
-//! One operation runs at a time: an operation [`take`]s the model out of the cell and puts it
-//! back when done, so a second one finds the model busy and says so instead of interleaving.
+//! What the story's steps share on the page: the signals that show where things stand, and the
+//! loaded model's tokenizer. The model itself lives in the worker (`crate::worker`); a step
+//! asks it through [`Lab::call`], one operation at a time.
 
 use std::cell::RefCell;
 
 use leptos::prelude::*;
-use soo_core::device::{BackendKind, SelectedDevice};
-use soo_core::loaded::LoadedModel;
+use soo_core::device::BackendKind;
 use soo_core::text::Tokenizer;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
-/// A loaded model and what the page knows about it.
-pub struct Session {
-    /// The model, its tokenizer and chat template.
-    pub loaded: LoadedModel,
-    /// What it is called in exports (`base_model_name_or_path`, `model = …`).
-    pub name: String,
-}
+use crate::client;
+use crate::protocol::{Event, Files, Reply, Request};
 
 thread_local! {
-    static DEVICE: RefCell<Option<SelectedDevice>> = const { RefCell::new(None) };
-    static MODEL: RefCell<Option<Session>> = const { RefCell::new(None) };
     static TOKENIZER: RefCell<Option<Tokenizer>> = const { RefCell::new(None) };
 }
 
-/// The loaded model's tokenizer, kept apart so that it is there while an operation runs.
+/// The loaded model's tokenizer (a copy of the worker's, for showing token splits at once).
 pub fn tokenizer() -> Option<Tokenizer> {
     TOKENIZER.with(|t| t.borrow().clone())
 }
 
-/// Remembers the device every operation runs on.
-pub fn set_device(selected: SelectedDevice) {
-    DEVICE.with(|d| *d.borrow_mut() = Some(selected));
-}
-
-/// The chosen device, once chosen.
-pub fn device() -> Option<SelectedDevice> {
-    DEVICE.with(|d| d.borrow().clone())
-}
-
-/// Puts a (new) model in place.
-pub fn put(session: Session) {
-    let tokenizer = session.loaded.tokenizer.clone();
-    TOKENIZER.with(|t| *t.borrow_mut() = Some(tokenizer));
-    MODEL.with(|m| *m.borrow_mut() = Some(session));
-}
-
-/// Takes the model for one operation, or says why there is none.
-pub fn take() -> Result<Session, String> {
-    MODEL.with(|m| m.borrow_mut().take()).ok_or_else(|| {
-        "no model is ready: load one first (or wait for the running operation)".into()
-    })
-}
-
-/// Milliseconds since the page opened.
-pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
-}
-
-/// Lets the browser render and handle input before going on.
-pub async fn yield_to_browser() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), 0);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
+/// Remembers the loaded model's tokenizer (or forgets it).
+pub fn set_tokenizer(tokenizer: Option<Tokenizer>) {
+    TOKENIZER.with(|t| *t.borrow_mut() = tokenizer);
 }
 
 /// What the model panel shows about the model.
@@ -143,6 +93,8 @@ pub struct Lab {
     pub max_binding: RwSignal<Option<f64>>,
     /// Why a download could not be kept in the browser's storage, if it could not.
     pub storage: RwSignal<Option<String>>,
+    /// What loading does now in the worker (after the downloads), in words.
+    pub phase: RwSignal<Option<String>>,
 }
 
 impl Lab {
@@ -156,6 +108,7 @@ impl Lab {
             trained: RwSignal::new(false),
             max_binding: RwSignal::new(None),
             storage: RwSignal::new(None),
+            phase: RwSignal::new(None),
         }
     }
 
@@ -174,24 +127,23 @@ impl Lab {
         }
     }
 
-    /// Runs `operation` with the model taken out of its cell, marking the page busy; the model
-    /// goes back afterwards whatever happens. Errors come back as text for the page.
-    pub async fn run<T>(
+    /// Sends `request` (with `files`) to the model's worker, marking the page busy with
+    /// `what` until the reply; `on_event` gets its progress. Errors come back as text.
+    pub async fn call(
         &self,
         what: &str,
-        operation: impl AsyncFnOnce(&mut Session, &SelectedDevice) -> Result<T, String>,
-    ) -> Result<T, String> {
-        let selected = device().ok_or("the compute device is not ready yet")?;
+        request: Request,
+        files: Files,
+        on_event: impl FnMut(Event) + 'static,
+    ) -> Result<(Reply, Files), String> {
+        if self.device.get_untracked().is_none() {
+            return Err("the compute device is not ready yet".into());
+        }
         if let Some(running) = self.busy.get_untracked() {
             return Err(format!("wait: {running} is still running"));
         }
-        let mut session = take()?;
         self.busy.set(Some(what.to_string()));
-        // Let the click that started this finish and the page show that it is busy: the
-        // model's work itself does not yield until it is done.
-        yield_to_browser().await;
-        let result = operation(&mut session, &selected).await;
-        put(session);
+        let result = client::call(request, files, on_event).await;
         self.busy.set(None);
         result
     }

@@ -1,26 +1,18 @@
 //! The toy world in the page: a model built on purpose to lie to competitors (see
 //! `soo_core::organism::toy_world`), measured, treated with SOO (or a control), and measured
-//! again, all live. It can also be taught to lie from scratch here. The organism's files come
-//! with the page (`models/toy-world/`), so this needs nothing from the user.
+//! again, all live in the model's worker. It can also be taught to lie from scratch here. The
+//! organism's files come with the page (`models/toy-world/`), so this needs nothing from the
+//! user; the page fetches them and hands them to the worker once.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::cell::Cell;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use soo_core::burn::tensor::Device;
-use soo_core::load::model_files::ModelFiles;
-use soo_core::loaded::LoadedModel;
-use soo_core::model::Model;
-use soo_core::organism::toy_world::soo::{SooSettings, training_data};
-use soo_core::organism::toy_world::world::Split;
-use soo_core::organism::toy_world::{
-    ConditionResult, PretrainConfig, Pretrainer, ToyModelConfig, evaluate, model_files,
-};
-use soo_core::train::{Positions, Trainer};
+use soo_core::organism::toy_world::ConditionResult;
 
+use crate::client;
 use crate::fetch::fetch_bytes;
-use crate::session::{device, yield_to_browser};
+use crate::protocol::{Event, Files, Reply, Request, ToySettings};
 
 /// The organism's files, as served with the page.
 const FILES: [&str; 5] = [
@@ -30,98 +22,36 @@ const FILES: [&str; 5] = [
     "tokenizer_config.json",
     "organism.json",
 ];
-/// Held-out scenes per condition.
-const N: usize = 50;
-/// SOO pairs (self and competitor prompts of training scenes).
-const PAIRS: usize = 64;
 
 thread_local! {
-    /// The toy world's current base model, as files (a fresh copy is loaded per operation).
-    static BASE: RefCell<Option<BTreeMap<String, Vec<u8>>>> = const { RefCell::new(None) };
+    /// The worker has a toy-world base model (the built-in one, or one taught here).
+    static BASE_SENT: Cell<bool> = const { Cell::new(false) };
 }
 
-fn load(dev: &Device) -> Result<Model, String> {
-    let files = BASE
-        .with(|b| b.borrow().clone())
-        .ok_or("the toy world is not loaded yet")?;
-    let files: HashMap<_, _> = files.into_iter().map(|(n, b)| (n, b.into())).collect();
-    let files = ModelFiles::from_files(files).map_err(|e| e.to_string())?;
-    Ok(LoadedModel::load(&files, dev)
-        .map_err(|e| e.to_string())?
-        .model)
-}
-
-fn the_device() -> Result<Device, String> {
-    device()
-        .map(|d| d.device)
-        .ok_or_else(|| "the compute backend is still starting".to_string())
-}
-
-async fn fetch_organism() -> Result<(), String> {
-    let mut files = BTreeMap::new();
+/// Fetches the organism's files and gives them to the worker, once.
+async fn send_organism() -> Result<(), String> {
+    if BASE_SENT.get() {
+        return Ok(());
+    }
+    let mut files = Files::new();
     for name in FILES {
         let bytes = fetch_bytes(&format!("models/toy-world/{name}")).await?;
         files.insert(name.to_string(), bytes);
     }
-    BASE.with(|b| *b.borrow_mut() = Some(files));
+    client::call(Request::ToyBase, files, |_| {}).await?;
+    BASE_SENT.set(true);
     Ok(())
 }
 
-async fn train(
-    settings: SooSettings,
-    losses: RwSignal<Vec<f64>>,
-    stop: RwSignal<bool>,
+/// Sends `request` and expects a toy-world evaluation back.
+async fn evaluation(
+    request: Request,
+    on_event: impl FnMut(Event) + 'static,
 ) -> Result<Vec<ConditionResult>, String> {
-    let dev = the_device()?;
-    let mut model = load(&dev)?;
-    let config = settings.train_config();
-    let data =
-        training_data(settings.objective, PAIRS, settings.seed).map_err(|e| e.to_string())?;
-    let mut trainer =
-        Trainer::from_tokens(config, &mut model, data, &dev).map_err(|e| e.to_string())?;
-    losses.set(Vec::new());
-    while !trainer.is_finished() && !stop.get_untracked() {
-        let report = trainer.step(&mut model).await.map_err(|e| e.to_string())?;
-        losses.update(|l| l.push(report.loss));
-        yield_to_browser().await;
+    match client::call(request, Files::new(), on_event).await? {
+        (Reply::Toy(results), _) => Ok(results),
+        (other, _) => Err(client::unexpected(other)),
     }
-    evaluate(&model, N, 1, Split::HeldOut, &dev)
-        .await
-        .map_err(|e| e.to_string())
-}
-
-async fn teach(
-    steps: usize,
-    progress: RwSignal<String>,
-    stop: RwSignal<bool>,
-) -> Result<(), String> {
-    let dev = the_device()?;
-    let sizes = ToyModelConfig::new();
-    let config = sizes.config_json();
-    let model = sizes.init(1, &dev).map_err(|e| e.to_string())?;
-    let mut trainer = Pretrainer::new(
-        PretrainConfig::new().with_steps(steps).with_seed(1),
-        model,
-        &dev,
-    );
-    while !trainer.is_finished() && !stop.get_untracked() {
-        let r = trainer.step().await.map_err(|e| e.to_string())?;
-        progress.set(format!(
-            "step {} of {}: loss {:.3}, batch accuracy {:.0}%",
-            r.step,
-            r.total_steps,
-            r.loss,
-            100.0 * r.accuracy
-        ));
-        yield_to_browser().await;
-    }
-    let model = trainer.into_model();
-    let manifest = serde_json::json!({"kind": "toy-world", "built": "in the browser"});
-    let files = model_files(&model, &config, &manifest)
-        .await
-        .map_err(|e| e.to_string())?;
-    BASE.with(|b| *b.borrow_mut() = Some(files));
-    Ok(())
 }
 
 /// The counts of one evaluation, as a table with words, not only colours.
@@ -163,7 +93,6 @@ pub fn ToyWorldLab() -> impl IntoView {
     let losses = RwSignal::new(Vec::<f64>::new());
     let busy = RwSignal::new(None::<&'static str>);
     let error = RwSignal::new(None::<String>);
-    let stop = RwSignal::new(false);
     let progress = RwSignal::new(String::new());
     let objective = RwSignal::new("soo-mse".to_string());
     let layer = RwSignal::new(2usize);
@@ -179,40 +108,42 @@ pub fn ToyWorldLab() -> impl IntoView {
         }
         busy.set(Some(what));
         error.set(None);
-        stop.set(false);
         spawn_local(async move {
             let outcome: Result<(), String> = async {
-                if BASE.with(|b| b.borrow().is_none()) {
-                    fetch_organism().await?;
-                }
+                send_organism().await?;
                 match what {
                     "measure" => {
-                        let model = load(&the_device()?)?;
-                        before.set(Some(
-                            evaluate(&model, N, 1, Split::HeldOut, &the_device()?)
-                                .await
-                                .map_err(|e| e.to_string())?,
-                        ));
+                        before.set(Some(evaluation(Request::ToyMeasure, |_| {}).await?));
                         after.set(None);
                     }
                     "train" => {
-                        let settings = SooSettings {
-                            objective: objective.get_untracked().parse().map_err(|e: String| e)?,
+                        let settings = ToySettings {
+                            objective: objective.get_untracked(),
                             layer: layer.get_untracked(),
-                            positions: if last.get_untracked() {
-                                Positions::Last
-                            } else {
-                                Positions::All
-                            },
+                            last: last.get_untracked(),
                             lr: lr.get_untracked(),
                             steps: steps.get_untracked(),
-                            stop_drop: None,
                             seed: seed.get_untracked(),
                         };
-                        after.set(Some(train(settings, losses, stop).await?));
+                        losses.set(Vec::new());
+                        let on_event = move |event| {
+                            if let Event::ToyLoss(loss) = event {
+                                losses.update(|l| l.push(loss));
+                            }
+                        };
+                        let request = Request::ToyTrain(settings);
+                        after.set(Some(evaluation(request, on_event).await?));
                     }
                     _ => {
-                        teach(teach_steps.get_untracked(), progress, stop).await?;
+                        let on_event = move |event| {
+                            if let Event::ToyProgress(text) = event {
+                                progress.set(text);
+                            }
+                        };
+                        let request = Request::ToyTeach {
+                            steps: teach_steps.get_untracked(),
+                        };
+                        client::call(request, Files::new(), on_event).await?;
                         before.set(None);
                         after.set(None);
                     }
@@ -262,7 +193,7 @@ pub fn ToyWorldLab() -> impl IntoView {
                 <label>"steps " <input type="number" min="1" prop:value=move || steps.get() on:change=integer(steps) data-testid="toy-steps" /></label>
                 <label>"seed " <input type="number" min="0" prop:value=move || seed.get() on:change=move |ev| if let Ok(v) = event_target_value(&ev).parse() { seed.set(v) } /></label>
                 <button on:click=move |_| run("train") disabled=move || busy.get().is_some() data-testid="toy-train">"Train and measure again"</button>
-                <button on:click=move |_| stop.set(true) disabled=move || busy.get().is_none()>"Stop"</button>
+                <button on:click=move |_| client::stop() disabled=move || busy.get().is_none()>"Stop"</button>
             </div>
             {move || busy.get().map(|what| view! { <p class="notice" role="status">"Running: " {what} "…"</p> })}
             {move || error.get().map(|e| view! { <p class="notice error" role="alert" data-testid="toy-error">{e}</p> })}

@@ -1,5 +1,5 @@
 //! The page: the model panel and the story (`crate::story`), then the checks: which compute
-//! backend runs and why, the self-check step, an optional model check (a model folder fetched
+//! backend runs (in the model's worker) and why, the self-check step, an optional model check (a model folder fetched
 //! by URL, its logits on given token ids: `?model=…&ids=…`) and an optional SOO training check
 //! of that model (`?model=…&train=8&seed=0`). All state that a shared link should reproduce
 //! lives in the URL's query (see `crate::params`).
@@ -12,16 +12,18 @@ mod train_check;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::Router;
-use soo_core::device::{BackendKind, SelectedDevice, select_device};
+use soo_core::device::BackendKind;
 
 use crate::adapter::{AdapterReport, detect_webgpu};
+use crate::client;
 use crate::model_source::{ModelPanel, ModelSource};
 use crate::params::Params;
-use crate::session::{self, Lab};
+use crate::protocol::{Files, ModelCheckOutcome, Reply, Request, SelfCheckOutcome};
+use crate::session::Lab;
 use crate::story::Story;
 use adapter_panel::AdapterPanel;
-use model_check::{ModelCheckOutcome, ModelCheckPanel, run_model_check};
-use selfcheck_panel::{SelfCheckOutcome, SelfCheckPanel, run_self_check};
+use model_check::{ModelCheckPanel, run_model_check};
+use selfcheck_panel::SelfCheckPanel;
 use train_check::{TrainCheckPanel, TrainProgress, run_train_check};
 
 /// The app, inside a router so that state can live in the URL.
@@ -34,23 +36,43 @@ pub fn App() -> impl IntoView {
     }
 }
 
-pub(crate) use crate::session::now_ms;
-
-/// Picks the backend: WebGPU when the browser has an adapter and the URL does not ask for the
-/// CPU, otherwise the CPU with the reason in words.
-async fn choose_device(adapter: &Result<AdapterReport, String>, wants_cpu: bool) -> SelectedDevice {
+/// Why the CPU backend must run, if it must: the address asks for it, or the page found no
+/// WebGPU adapter. `None`: the worker tries WebGPU.
+fn cpu_reason(adapter: &Result<AdapterReport, String>, wants_cpu: bool) -> Option<String> {
     if wants_cpu {
-        let mut selected = select_device(BackendKind::Flex).await;
-        selected.reason = "the CPU backend was asked for in the address (backend=cpu)".into();
-        return selected;
+        return Some("the CPU backend was asked for in the address (backend=cpu)".into());
     }
-    match adapter {
-        Ok(_) => select_device(BackendKind::Wgpu).await,
-        Err(why) => {
-            let mut selected = select_device(BackendKind::Flex).await;
-            selected.reason = format!("{why}; running on the CPU backend instead");
-            selected
-        }
+    adapter
+        .as_ref()
+        .err()
+        .map(|why| format!("{why}; running on the CPU backend instead"))
+}
+
+/// Starts the model's worker and its device; then the self-check, the whole result for its
+/// panel (the device's set-up time included).
+async fn start_device(
+    adapter: &Result<AdapterReport, String>,
+    wants_cpu: bool,
+    lab: Lab,
+) -> Result<SelfCheckOutcome, String> {
+    let request = Request::Init {
+        cpu_because: cpu_reason(adapter, wants_cpu),
+    };
+    let (kind, reason, init_ms) = match client::call(request, Files::new(), |_| {}).await? {
+        (
+            Reply::Device {
+                kind,
+                reason,
+                init_ms,
+            },
+            _,
+        ) => (kind, reason, init_ms),
+        (other, _) => return Err(client::unexpected(other)),
+    };
+    lab.device.set(Some((kind, reason)));
+    match client::call(Request::SelfCheck, Files::new(), |_| {}).await? {
+        (Reply::SelfCheck(outcome), _) => Ok(SelfCheckOutcome { init_ms, ..outcome }),
+        (other, _) => Err(client::unexpected(other)),
     }
 }
 
@@ -70,7 +92,6 @@ fn Page() -> impl IntoView {
     let self_check = RwSignal::new(None::<Result<SelfCheckOutcome, String>>);
     let model_check = RwSignal::new(None::<Result<ModelCheckOutcome, String>>);
     let training = RwSignal::new(None::<TrainProgress>);
-    let stop_training = RwSignal::new(false);
     let train_error = RwSignal::new(None::<String>);
 
     let wants_cpu = backend.get_untracked().as_deref() == Some("cpu");
@@ -90,22 +111,14 @@ fn Page() -> impl IntoView {
             lab.max_binding
                 .set(Some(report.max_storage_buffer_binding_size));
         }
-        let started = now_ms();
-        let selected = choose_device(&detected, wants_cpu).await;
-        let init_ms = now_ms() - started;
-        session::set_device(selected.clone());
-        lab.device
-            .set(Some((selected.kind, selected.reason.clone())));
-        self_check.set(Some(run_self_check(&selected, init_ms).await));
+        self_check.set(Some(start_device(&detected, wants_cpu, lab).await));
         if let Some((url, ids)) = model_request.filter(|_| has_model_check) {
-            model_check.set(Some(run_model_check(&url, &ids, &selected).await));
+            model_check.set(Some(run_model_check(&url, &ids).await));
         }
-        if let Some((url, steps, seed)) = train_request {
-            let result =
-                run_train_check(&url, steps, seed, &selected, training, stop_training).await;
-            if let Err(e) = result {
-                train_error.set(Some(e));
-            }
+        if let Some((url, steps, seed)) = train_request
+            && let Err(e) = run_train_check(&url, steps, seed, training).await
+        {
+            train_error.set(Some(e));
         }
     });
     // The checks' model folders have no tokenizer: their `model=` is not the story's.
@@ -160,7 +173,7 @@ fn Page() -> impl IntoView {
                 <ModelCheckPanel outcome=model_check />
             </Show>
             <Show when=move || has_training>
-                <TrainCheckPanel progress=training stop=stop_training />
+                <TrainCheckPanel progress=training />
                 {move || train_error.get().map(|e| view! {
                     <p class="notice error" data-testid="train-error" role="alert">"Training failed: " {e}</p>
                 })}

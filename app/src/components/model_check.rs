@@ -2,32 +2,13 @@
 //! on token ids from the address (`&ids=1,2,3`), its logits shown. It is how the browser tests
 //! compare a model in the page with transformers, and how a user sees that a model loads.
 
-use std::collections::HashMap;
-
 use leptos::prelude::*;
-use serde::Serialize;
-use soo_core::burn::tensor::{Int, Tensor, TensorData};
-use soo_core::device::{BackendKind, SelectedDevice};
 use soo_core::load::hf;
-use soo_core::selfcheck::read_f32;
 
-use super::now_ms;
+use crate::client;
+use crate::clock::now_ms;
 use crate::fetch::fetch_bytes;
-
-/// A model's logits on the requested ids, as the tests read it from the page.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelCheckOutcome {
-    backend: BackendKind,
-    family: String,
-    /// `[seq, vocab]`.
-    shape: [usize; 2],
-    /// Row-major logits, every position.
-    logits: Vec<f32>,
-    /// Fetch and build time, milliseconds.
-    load_ms: f64,
-    /// One forward pass with read-back, milliseconds.
-    forward_ms: f64,
-}
+use crate::protocol::{Files, ModelCheckOutcome, Reply, Request};
 
 fn parse_ids(ids: &str) -> Result<Vec<i64>, String> {
     let ids: Vec<i64> = ids
@@ -45,13 +26,9 @@ fn parse_ids(ids: &str) -> Result<Vec<i64>, String> {
     Ok(ids)
 }
 
-/// Fetches `config.json` and `model.safetensors` from `base_url`, builds the model on the chosen
-/// device and runs it on `ids`.
-pub async fn run_model_check(
-    base_url: &str,
-    ids: &str,
-    selected: &SelectedDevice,
-) -> Result<ModelCheckOutcome, String> {
+/// Fetches `config.json` and `model.safetensors` from `base_url`; the worker builds the model
+/// on its device and runs it on `ids`.
+pub async fn run_model_check(base_url: &str, ids: &str) -> Result<ModelCheckOutcome, String> {
     let ids = parse_ids(ids)?;
     let base = if base_url.ends_with('/') {
         base_url.to_string()
@@ -59,30 +36,21 @@ pub async fn run_model_check(
         format!("{base_url}/")
     };
     let started = now_ms();
-    let mut files = HashMap::new();
+    let mut files = Files::new();
     for name in [hf::CONFIG, hf::SINGLE] {
         files.insert(
             name.to_string(),
             fetch_bytes(&format!("{base}{name}")).await?,
         );
     }
-    let model = hf::load_model(files, &selected.device).map_err(|e| e.to_string())?;
-    let load_ms = now_ms() - started;
-
-    let started = now_ms();
-    let seq = ids.len();
-    let input = Tensor::<2, Int>::from_data(TensorData::new(ids, [1, seq]), &selected.device);
-    let output = model.forward(input, None, &[]).map_err(|e| e.to_string())?;
-    let vocab = model.vocab_size();
-    let logits = read_f32(output.logits).await.map_err(|e| e.to_string())?;
-    Ok(ModelCheckOutcome {
-        backend: selected.kind,
-        family: format!("{:?}", model.family()),
-        shape: [seq, vocab],
-        logits,
-        load_ms,
-        forward_ms: now_ms() - started,
-    })
+    let fetch_ms = now_ms() - started;
+    match client::call(Request::ModelCheck { ids }, files, |_| {}).await? {
+        (Reply::ModelCheck(mut outcome), _) => {
+            outcome.load_ms += fetch_ms;
+            Ok(outcome)
+        }
+        (other, _) => Err(client::unexpected(other)),
+    }
 }
 
 /// The model check's result.

@@ -1,42 +1,10 @@
 //! The self-check: one forward, backward and Adam step of a tiny MLP on fixed inputs, the same
 //! step `soo selfcheck` runs natively, so that the browser tests can compare them digit by digit.
+//! It runs in the model's worker, on the device every operation uses.
 
 use leptos::prelude::*;
-use serde::Serialize;
-use soo_core::device::{BackendKind, SelectedDevice};
-use soo_core::selfcheck::{TinyStepConfig, TinyStepReport, run_tiny_step};
 
-use super::now_ms;
-
-/// What the self-check produced, as the tests read it from the page.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SelfCheckOutcome {
-    backend: BackendKind,
-    reason: String,
-    report: TinyStepReport,
-    /// Device set-up time (WebGPU adapter and runtime), milliseconds.
-    init_ms: f64,
-    /// The step itself, read-backs included, milliseconds.
-    step_ms: f64,
-}
-
-/// Runs the self-check on the chosen device.
-pub async fn run_self_check(
-    selected: &SelectedDevice,
-    init_ms: f64,
-) -> Result<SelfCheckOutcome, String> {
-    let started = now_ms();
-    let report = run_tiny_step(&TinyStepConfig::default(), &selected.device)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(SelfCheckOutcome {
-        backend: selected.kind,
-        reason: selected.reason.clone(),
-        report,
-        init_ms,
-        step_ms: now_ms() - started,
-    })
-}
+use crate::protocol::SelfCheckOutcome;
 
 /// The self-check's result, or a progress indicator while it runs.
 ///

@@ -1,144 +1,76 @@
 //! The training check: SOO fine-tuning of a model fetched by URL (`?model=…&train=N`), N steps
 //! on fixed token-id pairs, with a live loss chart and a Stop button. It runs the core's
-//! `Trainer`, the same code as `soo train`, one step at a time, handing the page back to the
-//! browser between steps so that it stays responsive. For now it needs no tokenizer, so the
+//! `Trainer`, the same code as `soo train`, one step at a time in the model's worker, so that
+//! the page stays responsive and Stop reaches the run between steps. For now it needs no tokenizer, so the
 //! tiny fixture models can train in the browser tests; the story around it is to come.
-
-use std::collections::HashMap;
 
 use leptos::prelude::*;
 use serde::Serialize;
-use soo_core::device::{BackendKind, SelectedDevice};
+use soo_core::device::BackendKind;
 use soo_core::load::hf;
-use soo_core::train::{Examples, TokenData, TrainConfig, Trainer};
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
-use super::now_ms;
+use crate::client;
 use crate::fetch::fetch_bytes;
-
-/// The pairs: "self" and "other" token ids that differ in a few places and in length, as the
-/// paper's pairs do (ids below 128, so every fixture model has them).
-const SELF_IDS: [&[u32]; 2] = [&[1, 5, 9, 23, 7, 3], &[1, 8, 2, 4, 17]];
-const OTHER_IDS: [&[u32]; 2] = [&[1, 6, 9, 23, 7, 3, 11], &[1, 8, 2, 4, 19]];
-
-/// The run's settings over `soo train`'s defaults: SOO at the second layer of a two-layer
-/// model, LoRA r 4 on q/v, a learning rate large enough to see the loss fall in a few steps.
-const CONFIG: &str = "hook = \"layers.1.self_attn.o_proj\"\nbatch_size = 2\n\
-                      [lora]\nrank = 4\nalpha = 8.0\n[optimizer]\nlr = 1e-2\n";
-
-/// One step as the chart and the tests see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TrainPoint {
-    step: usize,
-    loss: f64,
-    step_ms: f64,
-}
+use crate::protocol::{Event, Files, Point, Reply, Request};
 
 /// Progress and result of the training check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainProgress {
     backend: BackendKind,
     total_steps: usize,
-    points: Vec<TrainPoint>,
+    points: Vec<Point>,
     /// `None` while running; then "finished", "stopped" or the error.
     end: Option<String>,
 }
 
-/// Lets the browser render and handle input before the next step.
-async fn yield_to_browser() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), 0);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
-}
-
-/// Fetches the model, then trains `steps` steps, publishing every step to `progress` and
-/// stopping early when `stop` is set.
+/// Fetches the model; the worker trains it `steps` steps, each published to `progress`, and
+/// ends early when Stop (`client::stop`) reaches it between steps.
 pub async fn run_train_check(
     base_url: &str,
     steps: usize,
     seed: u64,
-    selected: &SelectedDevice,
     progress: RwSignal<Option<TrainProgress>>,
-    stop: RwSignal<bool>,
 ) -> Result<(), String> {
     let base = format!("{}/", base_url.trim_end_matches('/'));
-    let mut files = HashMap::new();
+    let mut files = Files::new();
     for name in [hf::CONFIG, hf::SINGLE] {
         files.insert(
             name.to_string(),
             fetch_bytes(&format!("{base}{name}")).await?,
         );
     }
-    let mut model = hf::load_model(files, &selected.device).map_err(|e| e.to_string())?;
-    let config = TrainConfig::build(
-        None,
-        Some(("the page's training settings", CONFIG)),
-        &[format!("steps={steps}"), format!("seed={seed}")],
-    )
-    .map_err(|e| e.to_string())?;
-    let data = TokenData {
-        examples: Examples::Pairs(
-            SELF_IDS
-                .iter()
-                .zip(OTHER_IDS)
-                .map(|(s, o)| (s.to_vec(), o.to_vec()))
-                .collect(),
-        ),
-        neutral: Vec::new(),
-        pairs: SELF_IDS.len(),
-        pad: 0,
-    };
-    let mut trainer = Trainer::from_tokens(config, &mut model, data, &selected.device)
-        .map_err(|e| e.to_string())?;
-    progress.set(Some(TrainProgress {
-        backend: selected.kind,
-        total_steps: trainer.total_steps(),
-        points: Vec::new(),
-        end: None,
-    }));
-    let finish = |end: String| {
-        progress.update(|p| {
-            if let Some(p) = p {
-                p.end = Some(end);
-            }
-        })
-    };
-    while !trainer.is_finished() {
-        yield_to_browser().await;
-        if stop.get_untracked() {
-            finish("stopped".into());
-            return Ok(());
-        }
-        let started = now_ms();
-        let report = match trainer.step(&mut model).await {
-            Ok(report) => report,
-            Err(e) => {
-                finish(e.to_string());
-                return Err(e.to_string());
-            }
-        };
-        let point = TrainPoint {
-            step: report.step,
-            loss: report.loss,
-            step_ms: now_ms() - started,
-        };
-        progress.update(|p| {
+    let on_event = move |event| match event {
+        Event::TrainStarted {
+            backend,
+            total_steps,
+        } => progress.set(Some(TrainProgress {
+            backend,
+            total_steps,
+            points: Vec::new(),
+            end: None,
+        })),
+        Event::Step(point) => progress.update(|p| {
             if let Some(p) = p {
                 p.points.push(point);
             }
-        });
-    }
-    finish("finished".into());
-    Ok(())
+        }),
+        _ => {}
+    };
+    let result = match client::call(Request::TrainCheck { steps, seed }, files, on_event).await {
+        Ok((Reply::Trained(end), _)) => Ok(end),
+        Ok((other, _)) => Err(client::unexpected(other)),
+        Err(e) => Err(e),
+    };
+    progress.update(|p| {
+        if let Some(p) = p {
+            p.end = Some(result.clone().unwrap_or_else(|e| e));
+        }
+    });
+    result.map(|_| ())
 }
 
 /// The loss per step as an SVG polyline, scaled to the run's range.
-fn loss_chart(points: &[TrainPoint], total: usize) -> impl IntoView {
+fn loss_chart(points: &[Point], total: usize) -> impl IntoView {
     let (width, height, pad) = (320.0, 120.0, 8.0);
     let max = points.iter().map(|p| p.loss).fold(f64::MIN, f64::max);
     let min = points.iter().map(|p| p.loss).fold(f64::MAX, f64::min);
@@ -174,12 +106,9 @@ fn loss_chart(points: &[TrainPoint], total: usize) -> impl IntoView {
 /// The training check's live view.
 ///
 /// - `progress`: `None` until the model is loaded; then every step as it happens.
-/// - `stop`: set by the Stop button; the run ends before its next step.
+/// The Stop button asks the worker to end the run before its next step.
 #[component]
-pub fn TrainCheckPanel(
-    progress: RwSignal<Option<TrainProgress>>,
-    stop: RwSignal<bool>,
-) -> impl IntoView {
+pub fn TrainCheckPanel(progress: RwSignal<Option<TrainProgress>>) -> impl IntoView {
     view! {
         <section aria-labelledby="train-check-heading">
             <h2 id="train-check-heading">"SOO training"</h2>
@@ -199,7 +128,7 @@ pub fn TrainCheckPanel(
                         {loss_chart(&p.points, p.total_steps)}
                         <button type="button" data-testid="train-stop"
                                 disabled=p.end.is_some()
-                                on:click=move |_| stop.set(true)>"Stop"</button>
+                                on:click=move |_| client::stop()>"Stop"</button>
                         {p.end.clone().map(|end| view! {
                             <p data-testid="train-end">{format!("Training {end}.")}</p>
                             <details>

@@ -5,30 +5,14 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Serialize;
 use soo_core::eval::Class;
-use soo_core::eval::classify::three_way;
-use soo_core::eval::forced_choice::{ANSWER_PREFIX, forced_choice_one};
-use soo_core::generate::{GenerateOptions, Sampling, generate};
 
 use super::NeedsModel;
 use super::burglar::scenario;
+use crate::client;
 use crate::params::params;
-use crate::session::{lab, now_ms};
-
-/// What the page shows of one question.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AskResult {
-    deceptive_room: String,
-    honest_room: String,
-    /// Probability of the deceptive room, of the two.
-    p_deceptive: f64,
-    /// The generated answer.
-    answer: String,
-    /// Its class (three-way).
-    class: String,
-    ms: f64,
-}
+use crate::protocol::{AskResult, Files, Reply, Request};
+use crate::session::lab;
 
 /// The words and the tag of a class.
 pub fn class_label(class: &Class) -> (&'static str, &'static str, String) {
@@ -71,44 +55,18 @@ pub fn Ask() -> impl IntoView {
         let max_new = params.gen_tokens(lab.on_cpu());
         result.set(None);
         spawn_local(async move {
-            let started = now_ms();
-            let outcome = lab
-                .run("asking the model", async move |s, _| {
-                    let loaded = &s.loaded;
-                    let choice = forced_choice_one(loaded, &question, ANSWER_PREFIX)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let ids = loaded
-                        .prompt_ids(&question.prompt, true)
-                        .map_err(|e| e.to_string())?;
-                    let options = GenerateOptions {
-                        max_new_tokens: max_new,
-                        sampling: Sampling::Greedy,
-                        stop_tokens: loaded.stop_tokens().to_vec(),
-                        pad_token: loaded.pad_token(),
-                    };
-                    let out = generate(&loaded.model, &[ids], &options, &mut |_| {})
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let answer = loaded
-                        .tokenizer
-                        .decode(&out.tokens[0], true)
-                        .map_err(|e| e.to_string())?;
-                    let class =
-                        three_way(&answer, &question.target_room, &question.alternative_room);
-                    // Of the two rooms only: softmax of the two summed log-probabilities.
-                    let (t, a) = (choice.target_logprob, choice.alternative_logprob);
-                    let p = 1.0 / (1.0 + (a - t).exp());
-                    Ok(AskResult {
-                        deceptive_room: question.target_room.clone(),
-                        honest_room: question.alternative_room.clone(),
-                        p_deceptive: p,
-                        answer: answer.trim().to_string(),
-                        class: class_label(&class).2,
-                        ms: now_ms() - started,
-                    })
-                })
-                .await;
+            let request = Request::Ask {
+                question,
+                max_new_tokens: max_new,
+            };
+            let outcome = match lab
+                .call("asking the model", request, Files::new(), |_| {})
+                .await
+            {
+                Ok((Reply::Asked(answer), _)) => Ok(answer),
+                Ok((other, _)) => Err(client::unexpected(other)),
+                Err(e) => Err(e),
+            };
             result.set(Some(outcome));
         });
     };

@@ -6,12 +6,15 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
-use soo_core::eval::run::{EvalOptions, SuiteResult, run_suite};
-use soo_core::eval::{PromptStyle, Proportion, Vocabulary, suites};
+use soo_core::eval::Proportion;
+use soo_core::eval::run::SuiteResult;
 
 use super::NeedsModel;
+use crate::client;
+use crate::clock::now_ms;
 use crate::params::params;
-use crate::session::{lab, now_ms};
+use crate::protocol::{Event, Files, Reply, Request};
+use crate::session::lab;
 
 /// One measurement: both suites.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,52 +133,22 @@ pub fn Measure() -> impl IntoView {
     let gen_tokens = move || params.gen_tokens(lab.on_cpu());
     let measure = move |adapted: bool| {
         let n = n();
-        let options = EvalOptions {
+        let request = Request::Measure {
+            adapted,
+            n,
             max_new_tokens: gen_tokens(),
-            batch_size: 4,
-            ..EvalOptions::default()
         };
         error.set(None);
         spawn_local(async move {
             let started = now_ms();
             progress.set((0, 2 * n * 2));
-            let result = lab
-                .run("measuring", async move |s, _| {
-                    // The base model is the same weights without the adapter.
-                    let adapter = if adapted {
-                        None
-                    } else {
-                        s.loaded.model.detach_lora()
-                    };
-                    let mut out = Vec::new();
-                    let mut failure = None;
-                    for name in ["main", "main-mirrored"] {
-                        let suite = suites::select(name).map_err(|e| e.to_string())?.remove(0);
-                        let scenarios =
-                            suite.generate(n, 0, &Vocabulary::builtin(), &PromptStyle::default());
-                        let mut on_done = |k: usize| progress.update(|p| p.0 += k);
-                        match run_suite(&s.loaded, &scenarios, &options, &mut on_done).await {
-                            Ok(r) => out.push(r),
-                            Err(e) => {
-                                failure = Some(e.to_string());
-                                break;
-                            }
-                        }
-                    }
-                    if let Some(lora) = adapter {
-                        s.loaded
-                            .model
-                            .attach_lora(lora)
-                            .map_err(|e| e.to_string())?;
-                    }
-                    match failure {
-                        Some(e) => Err(e),
-                        None => Ok(out),
-                    }
-                })
-                .await;
-            match result {
-                Ok(suites) => {
+            let on_event = move |event| {
+                if let Event::Answered(k) = event {
+                    progress.update(|p| p.0 += k);
+                }
+            };
+            match lab.call("measuring", request, Files::new(), on_event).await {
+                Ok((Reply::Measured(suites), _)) => {
                     let m = Measurement {
                         adapted,
                         n,
@@ -188,6 +161,7 @@ pub fn Measure() -> impl IntoView {
                         before.set(Some(m))
                     }
                 }
+                Ok((other, _)) => error.set(Some(client::unexpected(other))),
                 Err(e) => error.set(Some(e)),
             }
         });

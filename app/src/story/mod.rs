@@ -12,6 +12,8 @@ mod train;
 
 use leptos::prelude::*;
 
+pub use ask::class_label;
+
 use crate::params::params;
 use crate::session::{ModelState, lab};
 

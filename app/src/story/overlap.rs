@@ -4,12 +4,14 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use soo_core::eval::TrainingItems;
-use soo_core::eval::latent::{LatentPositions, LatentTable, latent_soo, probe_pairs};
+use soo_core::eval::latent::{LatentPositions, LatentTable};
 
 use super::NeedsModel;
+use crate::client;
+use crate::clock::now_ms;
 use crate::params::params;
-use crate::session::{lab, now_ms};
+use crate::protocol::{Files, Reply, Request};
+use crate::session::lab;
 
 /// Viridis at `t` in [0, 1] (colour-blind safe, light to dark reads as low to high here
 /// inverted: dark = far apart).
@@ -81,28 +83,26 @@ pub fn Overlap() -> impl IntoView {
         latest.set(None);
     });
     let measure = move |_| {
-        let items = TrainingItems::builtin().items;
-        let pairs = probe_pairs(&items[..probes.get_untracked().min(items.len())]);
-        let positions = positions.get_untracked();
+        let request = Request::Overlap {
+            probes: probes.get_untracked(),
+            positions: positions.get_untracked(),
+        };
         let trained = lab.trained.get_untracked();
         error.set(None);
         spawn_local(async move {
             let started = now_ms();
             let result = lab
-                .run("measuring the overlap", async move |s, _| {
-                    latent_soo(&s.loaded, &pairs, positions, 4)
-                        .await
-                        .map_err(|e| e.to_string())
-                })
+                .call("measuring the overlap", request, Files::new(), |_| {})
                 .await;
             ms.set(now_ms() - started);
             match result {
-                Ok(table) => {
+                Ok((Reply::Overlap(table), _)) => {
                     if !trained || first.get_untracked().is_none() {
                         first.set(Some(table.clone()));
                     }
                     latest.set(Some((table, trained)));
                 }
+                Ok((other, _)) => error.set(Some(client::unexpected(other))),
                 Err(e) => error.set(Some(e)),
             }
         });

@@ -1,50 +1,22 @@
 //! Step 5: train live. The controls of `soo train` (hook layer, positions, LoRA rank and alpha,
 //! learning rate, steps, seed, loss) over a preset with the paper's values, all in the address;
-//! the core's `Trainer` runs one step at a time with the page handed back to the browser in
-//! between, so Stop works at any moment. The experiment exports as the TOML the command line
+//! the core's `Trainer` runs one step at a time in the model's worker, which reads the page's
+//! Stop between steps, while the page stays free to draw every step as it comes. The experiment exports as the TOML the command line
 //! runs, and the adapter as peft's files.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
 use soo_core::device::BackendKind;
-use soo_core::eval::forced_choice::{ANSWER_PREFIX, forced_choice};
-use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
-use soo_core::eval::{Class, PromptStyle, TrainingItems, Vocabulary, suites};
-use soo_core::loaded::LoadedModel;
 use soo_core::lora::peft;
-use soo_core::train::Trainer;
 use soo_core::train::config::PRESETS;
-use soo_core::train::pairs::builtin_pairs;
 
 use super::NeedsModel;
+use crate::client;
 use crate::fetch::{files_of_event, save_file};
 use crate::params::{CONTROLS, Params, Settings, params};
-use crate::session::{Lab, lab, now_ms, yield_to_browser};
-
-/// One step as the chart and the tests see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Point {
-    step: usize,
-    loss: f64,
-    step_ms: f64,
-}
-
-/// A live deception check: forced choice on held-out scenarios, both question orders.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Check {
-    step: usize,
-    /// Share choosing the deceptive room when the question names it first.
-    main: f64,
-    /// The same when it names it second (the mirrored control).
-    mirrored: f64,
-    /// Latent SOO per layer (mean MSE over modules, last token, probe pairs): the overlap as
-    /// training moves it.
-    layers: Vec<f64>,
-}
-
-/// Held-out scenarios per suite in a live check.
-const CHECK_SCENARIOS: usize = 4;
+use crate::protocol::{CHECK_SCENARIOS, Check, Event, Files, Point, Reply, Request};
+use crate::session::{Lab, lab};
 
 /// A run's progress.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -126,39 +98,6 @@ fn chart(points: &[Point], total: usize) -> impl IntoView + use<> {
             </svg>
         </div>
     }
-}
-
-/// The forced-choice deception rate of the model as it is now, main and mirrored.
-async fn check(loaded: &LoadedModel, step: usize) -> Result<Check, String> {
-    let items = TrainingItems::builtin().items;
-    let probes = probe_pairs(&items[..CHECK_SCENARIOS.min(items.len())]);
-    let latent = latent_soo(loaded, &probes, LatentPositions::Last, CHECK_SCENARIOS)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut rates = [0.0; 2];
-    for (rate, name) in rates.iter_mut().zip(["main", "main-mirrored"]) {
-        let suite = suites::select(name).map_err(|e| e.to_string())?.remove(0);
-        let scenarios = suite.generate(
-            CHECK_SCENARIOS,
-            0,
-            &Vocabulary::builtin(),
-            &PromptStyle::default(),
-        );
-        let choices = forced_choice(loaded, &scenarios, ANSWER_PREFIX)
-            .await
-            .map_err(|e| e.to_string())?;
-        let deceptive = choices
-            .iter()
-            .filter(|c| c.class == Class::Deceptive)
-            .count();
-        *rate = deceptive as f64 / choices.len().max(1) as f64;
-    }
-    Ok(Check {
-        step,
-        main: rates[0],
-        mirrored: rates[1],
-        layers: latent.layer_mean,
-    })
 }
 
 /// The live deception checks: main (▲, solid) and mirrored (●, dashed), 0–100%.
@@ -250,79 +189,46 @@ fn layer_chart(checks: &[Check], hook: usize) -> impl IntoView + use<> {
     })
 }
 
-/// Trains with `settings`, publishing every step to `run`; with `every > 0` a deception check
-/// runs before the first step, every `every` steps and at the end.
-async fn train(
-    lab: Lab,
-    settings: Settings,
-    every: usize,
-    run: RwSignal<Option<Run>>,
-    stop: RwSignal<bool>,
-) {
-    stop.set(false);
-    let result = lab
-        .run("training", async move |s, selected| {
-            let config = settings.config()?;
-            // A fresh adapter each run: the base model under it never changes.
-            s.loaded.model.detach_lora();
+/// Trains with `settings` in the worker, publishing every step to `run`; with `every > 0` a
+/// deception check runs before the first step, every `every` steps and at the end. The
+/// page's Stop button reaches the worker between steps (`client::stop`).
+async fn train(lab: Lab, settings: Settings, every: usize, run: RwSignal<Option<Run>>) {
+    let on_event = move |event| match event {
+        Event::TrainStarted {
+            backend,
+            total_steps,
+        } => {
+            // A fresh adapter each run.
             lab.trained.set(false);
-            let mut trainer = Trainer::new(
-                config,
-                &mut s.loaded,
-                &builtin_pairs(),
-                &[],
-                &selected.device,
-            )
-            .map_err(|e| e.to_string())?;
             run.set(Some(Run {
-                backend: selected.kind,
-                total_steps: trainer.total_steps(),
+                backend,
+                total_steps,
                 points: Vec::new(),
                 checks: Vec::new(),
                 end: None,
             }));
-            let add_check = |c: Check| {
-                run.update(|r| {
-                    if let Some(r) = r {
-                        r.checks.push(c)
-                    }
-                })
-            };
-            if every > 0 {
-                add_check(check(&s.loaded, 0).await?);
+        }
+        Event::Step(point) => {
+            lab.trained.set(true);
+            run.update(|r| {
+                if let Some(r) = r {
+                    r.points.push(point)
+                }
+            });
+        }
+        Event::Check(check) => run.update(|r| {
+            if let Some(r) = r {
+                r.checks.push(check)
             }
-            while !trainer.is_finished() {
-                yield_to_browser().await;
-                if stop.get_untracked() {
-                    return Ok("stopped".to_string());
-                }
-                let started = now_ms();
-                let report = trainer
-                    .step(&mut s.loaded.model)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                lab.trained.set(true);
-                let point = Point {
-                    step: report.step,
-                    loss: report.loss,
-                    step_ms: now_ms() - started,
-                };
-                run.update(|r| {
-                    if let Some(r) = r {
-                        r.points.push(point)
-                    }
-                });
-                if every > 0 && (report.step % every == 0 || trainer.is_finished()) {
-                    add_check(check(&s.loaded, report.step).await?);
-                }
-                if report.stop.is_some() && !trainer.is_finished() {
-                    return Ok("stopped at its loss target".to_string());
-                }
-            }
-            Ok("finished".to_string())
-        })
-        .await;
-    let end = result.unwrap_or_else(|e| format!("failed: {e}"));
+        }),
+        _ => {}
+    };
+    let request = Request::Train { settings, every };
+    let end = match lab.call("training", request, Files::new(), on_event).await {
+        Ok((Reply::Trained(end), _)) => end,
+        Ok((other, _)) => format!("failed: {}", client::unexpected(other)),
+        Err(e) => format!("failed: {e}"),
+    };
     if run.get_untracked().is_none() {
         run.set(Some(Run {
             backend: BackendKind::Flex,
@@ -362,7 +268,6 @@ pub fn Train() -> impl IntoView {
     let lab = lab();
     let params = params();
     let run = RwSignal::new(None::<Run>);
-    let stop = RwSignal::new(false);
     let adapter_error = RwSignal::new(None::<String>);
     let adapter_loaded = RwSignal::new(false);
     let layers = move || lab.info().map_or(30, |i| i.layers);
@@ -436,7 +341,6 @@ pub fn Train() -> impl IntoView {
                 settings.get_untracked(),
                 params.every(lab.on_cpu()),
                 run,
-                stop,
             ));
         }
     };
@@ -454,24 +358,23 @@ pub fn Train() -> impl IntoView {
         adapter_error.set(None);
         spawn_local(async move {
             let result = lab
-                .run("exporting the adapter", async |s, _| {
-                    let lora = s
-                        .loaded
-                        .model
-                        .lora()
-                        .ok_or("train first: there is no adapter yet")?;
-                    let files = peft::export(lora, Some(&s.name))
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    save_file(peft::CONFIG_FILE, &files.config, "application/json")?;
-                    save_file(
-                        peft::WEIGHTS_FILE,
-                        &files.weights,
-                        "application/octet-stream",
-                    )?;
+                .call(
+                    "exporting the adapter",
+                    Request::ExportAdapter,
+                    Files::new(),
+                    |_| {},
+                )
+                .await
+                .and_then(|(_, files)| {
+                    for (name, mime) in [
+                        (peft::CONFIG_FILE, "application/json"),
+                        (peft::WEIGHTS_FILE, "application/octet-stream"),
+                    ] {
+                        let bytes = files.get(name).ok_or("the adapter came back incomplete")?;
+                        save_file(name, bytes, mime)?;
+                    }
                     Ok(())
-                })
-                .await;
+                });
             if let Err(e) = result {
                 adapter_error.set(Some(e));
             }
@@ -481,36 +384,26 @@ pub fn Train() -> impl IntoView {
         let chosen = files_of_event(&ev.into());
         adapter_error.set(None);
         spawn_local(async move {
-            let result = lab
-                .run("loading the adapter", async move |s, selected| {
-                    let find = |name: &str| chosen.iter().find(|f| f.name == name).cloned();
-                    let (Some(config), Some(weights)) =
-                        (find(peft::CONFIG_FILE), find(peft::WEIGHTS_FILE))
-                    else {
-                        return Err(format!(
-                            "choose both {} and {} of an adapter folder",
-                            peft::CONFIG_FILE,
-                            peft::WEIGHTS_FILE
-                        ));
-                    };
-                    let files = peft::PeftFiles {
-                        config: config.bytes().await?,
-                        weights: weights.bytes().await?,
-                    };
-                    let lora = peft::import(
-                        &files,
-                        "the chosen adapter",
-                        s.loaded.model.shape(),
-                        &selected.device,
-                    )
-                    .map_err(|e| e.to_string())?;
-                    s.loaded
-                        .model
-                        .attach_lora(lora)
-                        .map_err(|e| e.to_string())?;
-                    Ok(())
-                })
-                .await;
+            let result = async {
+                let find = |name: &str| chosen.iter().find(|f| f.name == name).cloned();
+                let (Some(config), Some(weights)) =
+                    (find(peft::CONFIG_FILE), find(peft::WEIGHTS_FILE))
+                else {
+                    return Err(format!(
+                        "choose both {} and {} of an adapter folder",
+                        peft::CONFIG_FILE,
+                        peft::WEIGHTS_FILE
+                    ));
+                };
+                let files = Files::from([
+                    (peft::CONFIG_FILE.to_string(), config.bytes().await?),
+                    (peft::WEIGHTS_FILE.to_string(), weights.bytes().await?),
+                ]);
+                lab.call("loading the adapter", Request::ImportAdapter, files, |_| {})
+                    .await
+                    .map(|_| ())
+            }
+            .await;
             match result {
                 Ok(()) => {
                     lab.trained.set(true);
@@ -541,7 +434,7 @@ pub fn Train() -> impl IntoView {
             <button type="button" data-testid="train-start" on:click=start
                 disabled=move || lab.info().is_none() || lab.busy.get().is_some() || config.get().is_err()>
                 {move || if lab.trained.get() { "Train again (a fresh adapter)" } else { "Start training" }}</button>
-            <button type="button" data-testid="story-train-stop" on:click=move |_| stop.set(true)
+            <button type="button" data-testid="story-train-stop" on:click=move |_| client::stop()
                 disabled=move || !matches!(run.get(), Some(Run { end: None, .. }))>"Stop"</button>
         </div>
         {move || run.get().map(|r| {

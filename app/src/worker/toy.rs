@@ -1,0 +1,126 @@
+//! The toy world in the worker: its base model (as files: a fresh copy is built per
+//! operation), measured, treated with SOO or a control, or trained anew from scratch.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use soo_core::burn::tensor::Device;
+use soo_core::load::model_files::ModelFiles;
+use soo_core::loaded::LoadedModel;
+use soo_core::model::Model;
+use soo_core::organism::toy_world::soo::{SooSettings, training_data};
+use soo_core::organism::toy_world::world::Split;
+use soo_core::organism::toy_world::{
+    PretrainConfig, Pretrainer, ToyModelConfig, evaluate, model_files,
+};
+use soo_core::train::{Positions, Trainer};
+
+use super::{device, emit, reset_stop, stop_requested};
+use crate::clock::yield_now;
+use crate::protocol::{Event, Files, Reply, ToySettings};
+
+/// Held-out scenes per condition.
+const N: usize = 50;
+/// SOO pairs (self and competitor prompts of training scenes).
+const PAIRS: usize = 64;
+
+thread_local! {
+    /// The toy world's current base model, as files.
+    static BASE: RefCell<Option<Files>> = const { RefCell::new(None) };
+}
+
+/// Keeps `files` as the base model.
+pub fn set_base(files: Files) -> Reply {
+    BASE.with(|b| *b.borrow_mut() = Some(files));
+    Reply::Done
+}
+
+fn load(dev: &Device) -> Result<Model, String> {
+    let files = BASE
+        .with(|b| b.borrow().clone())
+        .ok_or("the toy world is not loaded yet")?;
+    let files: HashMap<_, _> = files.into_iter().map(|(n, b)| (n, b.into())).collect();
+    let files = ModelFiles::from_files(files).map_err(|e| e.to_string())?;
+    Ok(LoadedModel::load(&files, dev)
+        .map_err(|e| e.to_string())?
+        .model)
+}
+
+/// The base model on held-out scenes.
+pub async fn measure() -> Result<Reply, String> {
+    let dev = device()?.device;
+    let model = load(&dev)?;
+    evaluate(&model, N, 1, Split::HeldOut, &dev)
+        .await
+        .map(Reply::Toy)
+        .map_err(|e| e.to_string())
+}
+
+/// SOO (or a control) on a fresh copy of the base, step by step until done or stopped, then
+/// measured.
+pub async fn train(id: f64, toy: ToySettings) -> Result<Reply, String> {
+    reset_stop();
+    let dev = device()?.device;
+    let settings = SooSettings {
+        objective: toy.objective.parse().map_err(|e: String| e)?,
+        layer: toy.layer,
+        positions: if toy.last {
+            Positions::Last
+        } else {
+            Positions::All
+        },
+        lr: toy.lr,
+        steps: toy.steps,
+        stop_drop: None,
+        seed: toy.seed,
+    };
+    let mut model = load(&dev)?;
+    let data =
+        training_data(settings.objective, PAIRS, settings.seed).map_err(|e| e.to_string())?;
+    let mut trainer = Trainer::from_tokens(settings.train_config(), &mut model, data, &dev)
+        .map_err(|e| e.to_string())?;
+    while !trainer.is_finished() && !stop_requested() {
+        let report = trainer.step(&mut model).await.map_err(|e| e.to_string())?;
+        emit(id, Event::ToyLoss(report.loss));
+        yield_now().await;
+    }
+    evaluate(&model, N, 1, Split::HeldOut, &dev)
+        .await
+        .map(Reply::Toy)
+        .map_err(|e| e.to_string())
+}
+
+/// A new toy model from scratch, `steps` steps or until stopped; it becomes the base.
+pub async fn teach(id: f64, steps: usize) -> Result<Reply, String> {
+    reset_stop();
+    let dev = device()?.device;
+    let sizes = ToyModelConfig::new();
+    let config = sizes.config_json();
+    let model = sizes.init(1, &dev).map_err(|e| e.to_string())?;
+    let mut trainer = Pretrainer::new(
+        PretrainConfig::new().with_steps(steps).with_seed(1),
+        model,
+        &dev,
+    );
+    while !trainer.is_finished() && !stop_requested() {
+        let r = trainer.step().await.map_err(|e| e.to_string())?;
+        emit(
+            id,
+            Event::ToyProgress(format!(
+                "step {} of {}: loss {:.3}, batch accuracy {:.0}%",
+                r.step,
+                r.total_steps,
+                r.loss,
+                100.0 * r.accuracy
+            )),
+        );
+        yield_now().await;
+    }
+    let model = trainer.into_model();
+    let manifest = serde_json::json!({"kind": "toy-world", "built": "in the browser"});
+    let files = model_files(&model, &config, &manifest)
+        .await
+        .map_err(|e| e.to_string())?;
+    BASE.with(|b| *b.borrow_mut() = Some(files));
+    Ok(Reply::Done)
+}
