@@ -118,7 +118,7 @@ pub fn start() -> Result<(), String> {
     on_message.forget();
     let on_error = Closure::<dyn FnMut(JsValue)>::new(|event: JsValue| {
         fail(format!(
-            "the model's worker stopped: {}",
+            "the model's worker stopped ({}): reload the page to start again",
             js_text(&protocol::get(&event, "message"))
         ));
     });
