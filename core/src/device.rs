@@ -54,15 +54,31 @@ pub fn flex_device() -> Device {
     Device::flex().autodiff()
 }
 
-/// Sets up burn's wgpu runtime. In a browser this must happen before any tensor exists, and
-/// it must be awaited: a browser cannot block on the GPU.
+/// The wgpu device once its runtime is up. burn registers the runtime once per process: a
+/// second `init_async` fails ("Service already initialized"), which made `soo organism build`
+/// (the model is loaded twice: to answer general prompts, then to train) train on the CPU
+/// after answering on the GPU. Every later request gets this device back instead.
+#[cfg(feature = "wgpu")]
+static WGPU_DEVICE: std::sync::Mutex<Option<Device>> = std::sync::Mutex::new(None);
+
+/// Sets up burn's wgpu runtime (once; later calls return the same device). In a browser this
+/// must happen before any tensor exists, and it must be awaited: a browser cannot block on
+/// the GPU.
 #[cfg(feature = "wgpu")]
 pub async fn wgpu_device() -> crate::Result<Device> {
-    Device::wgpu_options()
+    let started = WGPU_DEVICE.lock().ok().and_then(|d| d.clone());
+    if let Some(device) = started {
+        return Ok(device);
+    }
+    let device = Device::wgpu_options()
         .init_async()
         .await
         .map(Device::autodiff)
-        .map_err(|e| crate::Error::Device(format!("wgpu could not start: {e}")))
+        .map_err(|e| crate::Error::Device(format!("wgpu could not start: {e}")))?;
+    if let Ok(mut slot) = WGPU_DEVICE.lock() {
+        *slot = Some(device.clone());
+    }
+    Ok(device)
 }
 
 /// Picks the device for `preferred`, falling back to the CPU with the reason when the GPU path

@@ -164,11 +164,21 @@ fn supervised_fine_tuning_learns_its_completions() {
         pairs: 2,
         pad: 0,
     };
+    // The default hook of a 30-layer model: `lm` never reads it, so a 2-layer model trains
+    // (`soo organism build` on a small base failed here once), while SOO refuses it.
+    let deep_hook = "hook=\"layers.19.self_attn.o_proj\"";
+    let soo = config(&["steps=1", deep_hook]);
+    let refused = Trainer::from_tokens(soo, &mut model, data.clone(), &device).err();
+    assert!(
+        refused.is_some_and(|e| e.to_string().contains("numbered 0 to 1")),
+        "SOO with a hook past the last layer must be refused"
+    );
     let config = config(&[
         "steps=10",
         "objective=\"lm\"",
         "data.texts_file=\"unused\"",
         "optimizer.lr=5e-2",
+        deep_hook,
     ]);
     let mut trainer = Trainer::from_tokens(config, &mut model, data, &device).unwrap();
     let curve = losses(&mut trainer, &mut model, 10);

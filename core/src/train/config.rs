@@ -25,6 +25,12 @@ pub enum Objective {
 }
 
 impl Objective {
+    /// Whether the loss reads the `hook` module's activations (only SOO's MSE does; the other
+    /// objectives work on logits, so a model of any depth can train with them).
+    pub fn reads_hook(self) -> bool {
+        self == Objective::SooMse
+    }
+
     /// The name config files use (`soo-mse`, `exposure`...).
     pub fn name(self) -> &'static str {
         match self {

@@ -136,7 +136,9 @@ impl Trainer {
         device: &Device,
     ) -> Result<Self> {
         let hook: ModulePath = config.hook.parse()?;
-        hook.check(model.num_layers())?;
+        if config.objective.reads_hook() {
+            hook.check(model.num_layers())?;
+        }
         if data.examples.len() == 0 {
             return Err(Error::Unsupported("no training examples".into()));
         }
