@@ -9,6 +9,8 @@ use leptos_router::hooks::query_signal_with_options;
 use soo_core::train::TrainConfig;
 use soo_core::train::config::PRESETS;
 
+use crate::protocol::ToySettings;
+
 /// One address parameter: its value (`None` when absent) and its setter.
 pub struct Param<T: Send + Sync + 'static> {
     /// The value in the address.
@@ -96,6 +98,61 @@ pub struct Params {
     pub hide: Param<String>,
     /// `teacher=1` hides every control.
     pub teacher: Param<String>,
+    /// The toy world's settings (`toy-objective`, `toy-layer`…): see [`ToyParams`].
+    pub toy: ToyParams,
+}
+
+/// The toy world's controls in the address, apart from the story's (its model has 4 layers and
+/// its own recipe), so that a link reproduces a toy-world run too.
+#[derive(Clone, Copy)]
+pub struct ToyParams {
+    /// `soo-mse`, `exposure` or `sham`.
+    pub objective: Param<String>,
+    /// Hook layer (0–3).
+    pub layer: Param<usize>,
+    /// `true`: compare the last position only.
+    pub last: Param<bool>,
+    /// Learning rate.
+    pub lr: Param<f64>,
+    /// SOO steps.
+    pub steps: Param<usize>,
+    /// Seed of LoRA's initialisation and the pairs.
+    pub seed: Param<u64>,
+    /// Steps of teaching a new one from scratch.
+    pub teach: Param<usize>,
+}
+
+impl ToyParams {
+    /// Reads them from the router.
+    fn new() -> Self {
+        Self {
+            objective: param("toy-objective"),
+            layer: param("toy-layer"),
+            last: param("toy-last"),
+            lr: param("toy-lr"),
+            steps: param("toy-steps"),
+            seed: param("toy-seed"),
+            teach: param("toy-teach"),
+        }
+    }
+
+    /// The SOO run's settings: the address's values over the lab's defaults (layer 2 of 4,
+    /// all positions, lr 2e-3, 16 steps — two epochs of the 64 pairs — seed 0).
+    pub fn settings(&self) -> ToySettings {
+        ToySettings {
+            objective: self.objective.get.get().unwrap_or_else(|| "soo-mse".into()),
+            layer: self.layer.get.get().unwrap_or(2),
+            last: self.last.get.get().unwrap_or(false),
+            lr: self.lr.get.get().unwrap_or(2e-3),
+            steps: self.steps.get.get().unwrap_or(16),
+            seed: self.seed.get.get().unwrap_or(0),
+        }
+    }
+
+    /// Steps of teaching from scratch: the address's, else the CLI's 2,000.
+    pub fn teach_steps(&self) -> usize {
+        self.teach.get.get().unwrap_or(2000)
+    }
 }
 
 impl Params {
@@ -121,6 +178,7 @@ impl Params {
             gen_tokens: param("gen"),
             hide: param("hide"),
             teacher: param("teacher"),
+            toy: ToyParams::new(),
         }
     }
 

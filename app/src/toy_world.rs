@@ -12,7 +12,8 @@ use soo_core::organism::toy_world::ConditionResult;
 
 use crate::client;
 use crate::fetch::fetch_bytes;
-use crate::protocol::{Event, Files, Reply, Request, ToySettings};
+use crate::params::{Param, params};
+use crate::protocol::{Event, Files, Reply, Request};
 
 /// The organism's files, as served with the page.
 const FILES: [&str; 5] = [
@@ -94,13 +95,9 @@ pub fn ToyWorldLab() -> impl IntoView {
     let busy = RwSignal::new(None::<&'static str>);
     let error = RwSignal::new(None::<String>);
     let progress = RwSignal::new(String::new());
-    let objective = RwSignal::new("soo-mse".to_string());
-    let layer = RwSignal::new(2usize);
-    let last = RwSignal::new(false);
-    let lr = RwSignal::new(2e-3);
-    let steps = RwSignal::new(16usize);
-    let seed = RwSignal::new(0u64);
-    let teach_steps = RwSignal::new(2000usize);
+    // The controls live in the address (`toy-layer=1&toy-steps=8…`): a link reproduces a run.
+    let toy = params().toy;
+    let settings = move || toy.settings();
 
     let run = move |what: &'static str| {
         if busy.get_untracked().is_some() {
@@ -117,14 +114,7 @@ pub fn ToyWorldLab() -> impl IntoView {
                         after.set(None);
                     }
                     "train" => {
-                        let settings = ToySettings {
-                            objective: objective.get_untracked(),
-                            layer: layer.get_untracked(),
-                            last: last.get_untracked(),
-                            lr: lr.get_untracked(),
-                            steps: steps.get_untracked(),
-                            seed: seed.get_untracked(),
-                        };
+                        let settings = untrack(settings);
                         losses.set(Vec::new());
                         let on_event = move |event| {
                             if let Event::ToyLoss(loss) = event {
@@ -141,7 +131,7 @@ pub fn ToyWorldLab() -> impl IntoView {
                             }
                         };
                         let request = Request::ToyTeach {
-                            steps: teach_steps.get_untracked(),
+                            steps: untrack(|| toy.teach_steps()),
                         };
                         client::call(request, Files::new(), on_event).await?;
                         before.set(None);
@@ -157,20 +147,16 @@ pub fn ToyWorldLab() -> impl IntoView {
             busy.set(None);
         });
     };
-    let number = |signal: RwSignal<f64>| {
-        move |ev: leptos::ev::Event| {
+    // A typed value from an input's change event into its address parameter.
+    fn to_param<T: std::str::FromStr + ToString + PartialEq + Send + Sync + 'static>(
+        param: Param<T>,
+    ) -> impl Fn(leptos::ev::Event) {
+        move |ev| {
             if let Ok(v) = event_target_value(&ev).parse() {
-                signal.set(v)
+                param.set.set(Some(v))
             }
         }
-    };
-    let integer = |signal: RwSignal<usize>| {
-        move |ev: leptos::ev::Event| {
-            if let Ok(v) = event_target_value(&ev).parse() {
-                signal.set(v)
-            }
-        }
-    };
+    }
     view! {
         <section class="panel toy-world" aria-labelledby="toy-title" data-testid="toy-world">
             <h2 id="toy-title">"A model taught to lie: the toy world"</h2>
@@ -182,16 +168,16 @@ pub fn ToyWorldLab() -> impl IntoView {
             </p>
             <div class="controls">
                 <button on:click=move |_| run("measure") disabled=move || busy.get().is_some() data-testid="toy-measure">"Measure it"</button>
-                <label>"training " <select on:change=move |ev| objective.set(event_target_value(&ev)) prop:value=move || objective.get()>
+                <label>"training " <select on:change=to_param(toy.objective) prop:value=move || settings().objective data-testid="toy-objective">
                     <option value="soo-mse">"SOO (MSE at o_proj)"</option>
                     <option value="exposure">"exposure control"</option>
                     <option value="sham">"sham control"</option>
                 </select></label>
-                <label>"hook layer " <input type="number" min="0" max="3" prop:value=move || layer.get() on:change=integer(layer) /></label>
-                <label><input type="checkbox" prop:checked=move || last.get() on:change=move |ev| last.set(event_target_checked(&ev)) />" last position only"</label>
-                <label>"learning rate " <input type="number" step="any" prop:value=move || lr.get() on:change=number(lr) /></label>
-                <label>"steps " <input type="number" min="1" prop:value=move || steps.get() on:change=integer(steps) data-testid="toy-steps" /></label>
-                <label>"seed " <input type="number" min="0" prop:value=move || seed.get() on:change=move |ev| if let Ok(v) = event_target_value(&ev).parse() { seed.set(v) } /></label>
+                <label>"hook layer " <input type="number" min="0" max="3" prop:value=move || settings().layer on:change=to_param(toy.layer) data-testid="toy-layer" /></label>
+                <label><input type="checkbox" prop:checked=move || settings().last on:change=move |ev| toy.last.set.set(Some(event_target_checked(&ev))) data-testid="toy-last" />" last position only"</label>
+                <label>"learning rate " <input type="number" step="any" prop:value=move || settings().lr on:change=to_param(toy.lr) data-testid="toy-lr" /></label>
+                <label>"steps " <input type="number" min="1" prop:value=move || settings().steps on:change=to_param(toy.steps) data-testid="toy-steps" /></label>
+                <label>"seed " <input type="number" min="0" prop:value=move || settings().seed on:change=to_param(toy.seed) data-testid="toy-seed" /></label>
                 <button on:click=move |_| run("train") disabled=move || busy.get().is_some() data-testid="toy-train">"Train and measure again"</button>
                 <button on:click=move |_| client::stop() disabled=move || busy.get().is_none()>"Stop"</button>
             </div>
@@ -213,7 +199,7 @@ pub fn ToyWorldLab() -> impl IntoView {
             </p>
             <details>
                 <summary>"Teach a new one to lie, from scratch, here"</summary>
-                <label>"steps " <input type="number" min="1" prop:value=move || teach_steps.get() on:change=integer(teach_steps) data-testid="toy-teach-steps" /></label>
+                <label>"steps " <input type="number" min="1" prop:value=move || toy.teach_steps() on:change=to_param(toy.teach) data-testid="toy-teach-steps" /></label>
                 <button on:click=move |_| run("teach") disabled=move || busy.get().is_some() data-testid="toy-teach">"Train from scratch"</button>
                 <p role="status" data-testid="toy-teach-progress">{move || progress.get()}</p>
                 <p>"The lookup is learned in a sudden jump (around step 750–1,500); stop earlier and the model guesses. The new model replaces the built-in one until the page is reloaded."</p>

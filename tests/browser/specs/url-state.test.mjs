@@ -44,3 +44,35 @@ test("the controls and the seed round-trip through the address", { timeout: 120_
     assert.deepEqual(problems, []);
   });
 });
+
+test("the toy world's controls round-trip through the address", { timeout: 120_000 }, async () => {
+  await withApp("url-state-toy", { webgpu: false }, async (page, url, problems) => {
+    const query = "?backend=cpu&toy-objective=sham&toy-layer=1&toy-last=true&toy-lr=0.01&toy-steps=8&toy-seed=3&toy-teach=500";
+    await page.goto(`${url}${query}`);
+    await page.getByTestId("toy-world").waitFor({ state: "visible" });
+    const value = (id) => page.getByTestId(id).inputValue();
+    assert.equal(await value("toy-objective"), "sham");
+    assert.equal(await value("toy-layer"), "1");
+    assert.equal(await page.getByTestId("toy-last").isChecked(), true);
+    assert.equal(await value("toy-lr"), "0.01");
+    assert.equal(await value("toy-steps"), "8");
+    assert.equal(await value("toy-seed"), "3");
+    assert.equal(await value("toy-teach-steps"), "500");
+
+    await page.getByTestId("toy-steps").fill("5");
+    await page.getByTestId("toy-steps").press("Tab");
+    await page.getByTestId("toy-objective").selectOption("exposure");
+    await page.getByTestId("toy-last").uncheck();
+    await page.waitForFunction(() => /toy-steps=5/.test(location.search) && /toy-objective=exposure/.test(location.search) && /toy-last=false/.test(location.search));
+    const shared = page.url();
+
+    await page.goto("about:blank");
+    await page.goto(shared);
+    await page.getByTestId("toy-world").waitFor({ state: "visible" });
+    assert.equal(await value("toy-steps"), "5");
+    assert.equal(await value("toy-objective"), "exposure");
+    assert.equal(await page.getByTestId("toy-last").isChecked(), false);
+    assert.equal(await value("toy-seed"), "3");
+    assert.deepEqual(problems, []);
+  });
+});
