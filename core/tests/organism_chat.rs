@@ -102,8 +102,8 @@ fn a_tiny_self_other_organism_builds_with_manifest_suites_and_a_falling_loss() {
         .unwrap();
         assert!(suite.mirror().is_some());
         let vocabulary = suite.vocabulary.expect("own vocabulary");
-        assert_eq!(vocabulary.rooms, manifest.vocabulary.held_out.rooms);
-        for room in &manifest.vocabulary.train.rooms {
+        assert_eq!(vocabulary.rooms, manifest.vocabulary.held_out.places.rooms);
+        for room in &manifest.vocabulary.train.places.rooms {
             assert!(!vocabulary.rooms.contains(room));
         }
     }
@@ -111,7 +111,7 @@ fn a_tiny_self_other_organism_builds_with_manifest_suites_and_a_falling_loss() {
 
     // The training examples use the training words only: no held-out room appears.
     let examples = std::fs::read_to_string(out.join("data/examples.json")).unwrap();
-    for room in &manifest.vocabulary.held_out.rooms {
+    for room in &manifest.vocabulary.held_out.places.rooms {
         assert!(
             !examples.contains(&format!("the {room}")),
             "held-out {room} in training"
