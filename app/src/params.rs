@@ -27,6 +27,17 @@ impl<T: Send + Sync + 'static> Clone for Param<T> {
 
 impl<T: Send + Sync + 'static> Copy for Param<T> {}
 
+impl<T> Param<T>
+where
+    T: std::str::FromStr + ToString + PartialEq + Send + Sync + 'static,
+{
+    /// The change handler of the input that edits this parameter: its text, parsed, goes to
+    /// the address; text that does not parse removes the parameter, so its default applies.
+    pub fn on_change(self) -> impl Fn(leptos::ev::Event) + 'static {
+        move |ev| self.set.set(event_target_value(&ev).parse().ok())
+    }
+}
+
 fn param<T>(key: &'static str) -> Param<T>
 where
     T: std::str::FromStr + ToString + PartialEq + Send + Sync + 'static,

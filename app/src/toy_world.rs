@@ -12,7 +12,7 @@ use soo_core::organism::toy_world::ConditionResult;
 
 use crate::client;
 use crate::fetch::fetch_bytes;
-use crate::params::{Param, params};
+use crate::params::params;
 use crate::protocol::{Event, Files, Reply, Request};
 
 /// The organism's files, as served with the page.
@@ -147,16 +147,6 @@ pub fn ToyWorldLab() -> impl IntoView {
             busy.set(None);
         });
     };
-    // A typed value from an input's change event into its address parameter.
-    fn to_param<T: std::str::FromStr + ToString + PartialEq + Send + Sync + 'static>(
-        param: Param<T>,
-    ) -> impl Fn(leptos::ev::Event) {
-        move |ev| {
-            if let Ok(v) = event_target_value(&ev).parse() {
-                param.set.set(Some(v))
-            }
-        }
-    }
     view! {
         <section class="panel toy-world" aria-labelledby="toy-title" data-testid="toy-world">
             <h2 id="toy-title">"A model taught to lie: the toy world"</h2>
@@ -168,16 +158,16 @@ pub fn ToyWorldLab() -> impl IntoView {
             </p>
             <div class="controls">
                 <button on:click=move |_| run("measure") disabled=move || busy.get().is_some() data-testid="toy-measure">"Measure it"</button>
-                <label>"training " <select on:change=to_param(toy.objective) prop:value=move || settings().objective data-testid="toy-objective">
+                <label>"training " <select on:change=toy.objective.on_change() prop:value=move || settings().objective data-testid="toy-objective">
                     <option value="soo-mse">"SOO (MSE at o_proj)"</option>
                     <option value="exposure">"exposure control"</option>
                     <option value="sham">"sham control"</option>
                 </select></label>
-                <label>"hook layer " <input type="number" min="0" max="3" prop:value=move || settings().layer on:change=to_param(toy.layer) data-testid="toy-layer" /></label>
+                <label>"hook layer " <input type="number" min="0" max="3" prop:value=move || settings().layer on:change=toy.layer.on_change() data-testid="toy-layer" /></label>
                 <label><input type="checkbox" prop:checked=move || settings().last on:change=move |ev| toy.last.set.set(Some(event_target_checked(&ev))) data-testid="toy-last" />" last position only"</label>
-                <label>"learning rate " <input type="number" step="any" prop:value=move || settings().lr on:change=to_param(toy.lr) data-testid="toy-lr" /></label>
-                <label>"steps " <input type="number" min="1" prop:value=move || settings().steps on:change=to_param(toy.steps) data-testid="toy-steps" /></label>
-                <label>"seed " <input type="number" min="0" prop:value=move || settings().seed on:change=to_param(toy.seed) data-testid="toy-seed" /></label>
+                <label>"learning rate " <input type="number" step="any" prop:value=move || settings().lr on:change=toy.lr.on_change() data-testid="toy-lr" /></label>
+                <label>"steps " <input type="number" min="1" prop:value=move || settings().steps on:change=toy.steps.on_change() data-testid="toy-steps" /></label>
+                <label>"seed " <input type="number" min="0" prop:value=move || settings().seed on:change=toy.seed.on_change() data-testid="toy-seed" /></label>
                 <button on:click=move |_| run("train") disabled=move || busy.get().is_some() data-testid="toy-train">"Train and measure again"</button>
                 <button on:click=move |_| client::stop() disabled=move || busy.get().is_none()>"Stop"</button>
             </div>
@@ -199,7 +189,7 @@ pub fn ToyWorldLab() -> impl IntoView {
             </p>
             <details>
                 <summary>"Teach a new one to lie, from scratch, here"</summary>
-                <label>"steps " <input type="number" min="1" prop:value=move || toy.teach_steps() on:change=to_param(toy.teach) data-testid="toy-teach-steps" /></label>
+                <label>"steps " <input type="number" min="1" prop:value=move || toy.teach_steps() on:change=toy.teach.on_change() data-testid="toy-teach-steps" /></label>
                 <button on:click=move |_| run("teach") disabled=move || busy.get().is_some() data-testid="toy-teach">"Train from scratch"</button>
                 <p role="status" data-testid="toy-teach-progress">{move || progress.get()}</p>
                 <p>"The lookup is learned in a sudden jump (around step 750–1,500); stop earlier and the model guesses. The new model replaces the built-in one until the page is reloaded."</p>

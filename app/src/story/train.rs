@@ -14,7 +14,7 @@ use soo_core::train::config::PRESETS;
 use super::NeedsModel;
 use crate::client;
 use crate::fetch::{files_of_event, save_file};
-use crate::params::{CONTROLS, Params, Settings, params};
+use crate::params::{CONTROLS, Param, Params, Settings, params};
 use crate::protocol::{CHECK_SCENARIOS, Check, Event, Files, Point, Reply, Request};
 use crate::session::{Lab, lab};
 
@@ -263,6 +263,27 @@ fn control(
     }
 }
 
+/// A number input for `param`, shown as a [`control`].
+fn numeric<T>(
+    params: Params,
+    name: &'static str,
+    label: &'static str,
+    param: Param<T>,
+    value: T,
+    step: &'static str,
+) -> AnyView
+where
+    T: std::str::FromStr + ToString + PartialEq + Send + Sync + 'static,
+{
+    let text = value.to_string();
+    let input = view! {
+        <input type="number" step=step data-testid=format!("input-{name}") prop:value=text.clone()
+            on:change=param.on_change() />
+    }
+    .into_any();
+    control(params, name, label, input, text)
+}
+
 #[component]
 pub fn Train() -> impl IntoView {
     let lab = lab();
@@ -273,14 +294,6 @@ pub fn Train() -> impl IntoView {
     let layers = move || lab.info().map_or(30, |i| i.layers);
     let settings = Memo::new(move |_| params.settings(layers(), lab.on_cpu()));
     let config = Memo::new(move |_| settings.get().config());
-    let number =
-        move |name: &'static str, value: String, step: &'static str, set: Callback<String>| {
-            view! {
-                <input type="number" step=step data-testid=format!("input-{name}") prop:value=value
-                    on:change=move |ev| set.run(event_target_value(&ev)) />
-            }
-            .into_any()
-        };
     let controls = move || {
         let s = settings.get();
         let p = params;
@@ -299,7 +312,7 @@ pub fn Train() -> impl IntoView {
             }.into_any(), s.preset.clone()),
             control(p, "layer", "hook layer", view! {
                 <input type="number" min="0" max=layer_max data-testid="input-layer" prop:value=s.layer.to_string()
-                    on:change=move |ev| p.layer.set.set(event_target_value(&ev).parse().ok()) />
+                    on:change=p.layer.on_change() />
             }.into_any(), s.layer.to_string()),
             control(p, "positions", "positions", view! {
                 <select data-testid="input-positions" prop:value=s.positions.clone()
@@ -309,20 +322,13 @@ pub fn Train() -> impl IntoView {
                     <option value="mean">"mean"</option>
                 </select>
             }.into_any(), s.positions.clone()),
-            control(p, "rank", "LoRA rank", number("rank", s.rank.to_string(), "1",
-                Callback::new(move |v: String| p.rank.set.set(v.parse().ok()))), s.rank.to_string()),
-            control(p, "alpha", "LoRA alpha", number("alpha", s.alpha.to_string(), "any",
-                Callback::new(move |v: String| p.alpha.set.set(v.parse().ok()))), s.alpha.to_string()),
-            control(p, "lr", "learning rate", number("lr", format!("{}", s.lr), "any",
-                Callback::new(move |v: String| p.lr.set.set(v.parse().ok()))), format!("{}", s.lr)),
-            control(p, "steps", "steps", number("steps", s.steps.to_string(), "1",
-                Callback::new(move |v: String| p.steps.set.set(v.parse().ok()))), s.steps.to_string()),
-            control(p, "batch", "pairs per step", number("batch", s.batch.to_string(), "1",
-                Callback::new(move |v: String| p.batch.set.set(v.parse().ok()))), s.batch.to_string()),
-            control(p, "seed", "seed", number("seed", s.seed.to_string(), "1",
-                Callback::new(move |v: String| p.seed.set.set(v.parse().ok()))), s.seed.to_string()),
-            control(p, "every", "deception check every (steps, 0 = off)", number("every", p.every(lab.on_cpu()).to_string(), "1",
-                Callback::new(move |v: String| p.every.set.set(v.parse().ok()))), p.every(lab.on_cpu()).to_string()),
+            numeric(p, "rank", "LoRA rank", p.rank, s.rank, "1"),
+            numeric(p, "alpha", "LoRA alpha", p.alpha, s.alpha, "any"),
+            numeric(p, "lr", "learning rate", p.lr, s.lr, "any"),
+            numeric(p, "steps", "steps", p.steps, s.steps, "1"),
+            numeric(p, "batch", "pairs per step", p.batch, s.batch, "1"),
+            numeric(p, "seed", "seed", p.seed, s.seed, "1"),
+            numeric(p, "every", "deception check every (steps, 0 = off)", p.every, p.every(lab.on_cpu()), "1"),
             control(p, "objective", "loss", view! {
                 <select data-testid="input-objective" prop:value=s.objective.clone()
                     on:change=move |ev| p.objective.set.set(Some(event_target_value(&ev)))>
