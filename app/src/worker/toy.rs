@@ -62,7 +62,7 @@ pub async fn train(id: f64, toy: ToySettings) -> Result<Reply, String> {
     reset_stop();
     let dev = device()?.device;
     let settings = SooSettings {
-        objective: toy.objective.parse().map_err(|e: String| e)?,
+        objective: toy.objective.parse()?,
         layer: toy.layer,
         positions: if toy.last {
             Positions::Last
