@@ -1,7 +1,7 @@
 //! The toy-world organism in CI size: a few steps of training from scratch lower the loss; the
 //! trained model, written as a Hugging Face folder, loads back with identical logits and the
 //! world's tokenizer; the evaluation classifies every scene; SOO and its controls train on it.
-//! (The full-size organism and its measured deception are built by hand: see README.)
+//! The committed organism gives transformers' token ids and logits. (The full-size organism and its measured deception are built by hand: see README.)
 
 use std::collections::HashMap;
 
@@ -130,5 +130,75 @@ fn a_world_model_trains_saves_loads_and_measures() {
         let mut trainer = Trainer::from_tokens(config, &mut model, data, &device).unwrap();
         let first = pollster::block_on(trainer.step(&mut model)).unwrap();
         assert!(first.loss.is_finite() && first.loss >= 0.0);
+    }
+}
+
+/// The committed organism (`www/models/toy-world/`) against transformers reading the same folder
+/// (`core/tests/fixtures/toy_world_logits.json`, written by scripts/fixtures/toy_world_logits.py):
+/// the same token ids, the same logits, and the lie to bob and the truth to itself.
+#[test]
+fn the_committed_organism_matches_transformers() {
+    let device = Device::flex().autodiff();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let folder = root.join("www/models/toy-world");
+    let files: HashMap<String, _> = [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ]
+    .into_iter()
+    .map(|name| {
+        (
+            name.to_string(),
+            std::fs::read(folder.join(name)).unwrap().into(),
+        )
+    })
+    .collect();
+    let loaded = LoadedModel::load(&ModelFiles::from_files(files).unwrap(), &device).unwrap();
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("core/tests/fixtures/toy_world_logits.json")).unwrap(),
+    )
+    .unwrap();
+    for (case, answer) in [("competitor", "barn"), ("myself", "attic")] {
+        let reference = &fixture[case];
+        let text = reference["text"].as_str().unwrap();
+        let expected_ids: Vec<u32> = serde_json::from_value(reference["ids"].clone()).unwrap();
+        let expected: Vec<f32> = serde_json::from_value(reference["logits"].clone()).unwrap();
+        let ids = loaded.tokenizer.encode(text, true).unwrap();
+        assert_eq!(ids, expected_ids, "{case}: token ids");
+        let data: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
+        let input = Tensor::<2, Int>::from_data(TensorData::new(data, [1, ids.len()]), &device);
+        let logits = pollster::block_on(read_f32(
+            loaded.model.forward(input, None, &[]).unwrap().logits,
+        ))
+        .unwrap();
+        let last = &logits[logits.len() - expected.len()..];
+        let diff = last
+            .iter()
+            .zip(&expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            diff < 1e-3,
+            "{case}: logits differ from transformers' by {diff}"
+        );
+        assert_eq!(
+            reference["argmax_word"], answer,
+            "{case}: the reference's answer"
+        );
+        let best = (0..last.len())
+            .max_by(|&a, &b| last[a].total_cmp(&last[b]))
+            .unwrap();
+        assert_eq!(
+            loaded
+                .tokenizer
+                .decode(&[best as u32], true)
+                .unwrap()
+                .trim(),
+            answer,
+            "{case}: our answer"
+        );
+        eprintln!("{case}: max |logit difference| {diff:.2e}");
     }
 }
