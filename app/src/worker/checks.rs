@@ -8,9 +8,10 @@ use soo_core::load::hf;
 use soo_core::selfcheck::{TinyStepConfig, read_f32, run_tiny_step};
 use soo_core::train::{Examples, TokenData, TrainConfig, Trainer};
 
-use super::{device, emit, reset_stop, stop_requested};
-use crate::clock::{now_ms, yield_now};
-use crate::protocol::{Event, Files, ModelCheckOutcome, Point, Reply, SelfCheckOutcome};
+use super::training::{announce, reported_step};
+use super::{device, reset_stop};
+use crate::clock::now_ms;
+use crate::protocol::{Files, ModelCheckOutcome, Reply, SelfCheckOutcome};
 
 /// The pairs: "self" and "other" token ids that differ in a few places and in length, as the
 /// paper's pairs do (ids below 128, so every fixture model has them).
@@ -90,28 +91,11 @@ pub async fn train_check(id: f64, files: Files, steps: usize, seed: u64) -> Resu
     };
     let mut trainer = Trainer::from_tokens(config, &mut model, data, &selected.device)
         .map_err(|e| e.to_string())?;
-    emit(
-        id,
-        Event::TrainStarted {
-            backend: selected.kind,
-            total_steps: trainer.total_steps(),
-        },
-    );
+    announce(id, selected.kind, &trainer);
     while !trainer.is_finished() {
-        yield_now().await;
-        if stop_requested() {
+        if reported_step(id, &mut trainer, &mut model).await?.is_none() {
             return Ok(Reply::Trained("stopped".into()));
         }
-        let started = now_ms();
-        let report = trainer.step(&mut model).await.map_err(|e| e.to_string())?;
-        emit(
-            id,
-            Event::Step(Point {
-                step: report.step,
-                loss: report.loss,
-                step_ms: now_ms() - started,
-            }),
-        );
     }
     Ok(Reply::Trained("finished".into()))
 }

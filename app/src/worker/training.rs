@@ -2,12 +2,14 @@
 //! the event loop handed back in between so that a Stop from the page is read before the next
 //! step; with live deception checks every few steps.
 
+use soo_core::device::BackendKind;
 use soo_core::eval::forced_choice::{ANSWER_PREFIX, forced_choice};
 use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
 use soo_core::eval::{Class, PromptStyle, TrainingItems, Vocabulary, suites};
 use soo_core::loaded::LoadedModel;
-use soo_core::train::Trainer;
+use soo_core::model::Model;
 use soo_core::train::pairs::builtin_pairs;
+use soo_core::train::{StepReport, Trainer};
 
 use super::{emit, reset_stop, stop_requested, with_model};
 use crate::clock::{now_ms, yield_now};
@@ -30,34 +32,14 @@ pub async fn train(id: f64, settings: Settings, every: usize) -> Result<Reply, S
             &selected.device,
         )
         .map_err(|e| e.to_string())?;
-        emit(
-            id,
-            Event::TrainStarted {
-                backend: selected.kind,
-                total_steps: trainer.total_steps(),
-            },
-        );
+        announce(id, selected.kind, &trainer);
         if every > 0 {
             emit(id, Event::Check(check(&s.loaded, 0).await?));
         }
         while !trainer.is_finished() {
-            yield_now().await;
-            if stop_requested() {
+            let Some(report) = reported_step(id, &mut trainer, &mut s.loaded.model).await? else {
                 return Ok(Reply::Trained("stopped".into()));
-            }
-            let started = now_ms();
-            let report = trainer
-                .step(&mut s.loaded.model)
-                .await
-                .map_err(|e| e.to_string())?;
-            emit(
-                id,
-                Event::Step(Point {
-                    step: report.step,
-                    loss: report.loss,
-                    step_ms: now_ms() - started,
-                }),
-            );
+            };
             if every > 0 && (report.step % every == 0 || trainer.is_finished()) {
                 // A check takes a while: a Stop sent during the step skips it.
                 yield_now().await;
@@ -73,6 +55,41 @@ pub async fn train(id: f64, settings: Settings, every: usize) -> Result<Reply, S
         Ok(Reply::Trained("finished".into()))
     })
     .await
+}
+
+/// Tells the page that a run of `trainer` starts on `backend`.
+pub(super) fn announce(id: f64, backend: BackendKind, trainer: &Trainer) {
+    emit(
+        id,
+        Event::TrainStarted {
+            backend,
+            total_steps: trainer.total_steps(),
+        },
+    );
+}
+
+/// One step of `trainer`, timed and reported to the page; `None` when a Stop came first (the
+/// event loop is handed back before the step so that it can).
+pub(super) async fn reported_step(
+    id: f64,
+    trainer: &mut Trainer,
+    model: &mut Model,
+) -> Result<Option<StepReport>, String> {
+    yield_now().await;
+    if stop_requested() {
+        return Ok(None);
+    }
+    let started = now_ms();
+    let report = trainer.step(model).await.map_err(|e| e.to_string())?;
+    emit(
+        id,
+        Event::Step(Point {
+            step: report.step,
+            loss: report.loss,
+            step_ms: now_ms() - started,
+        }),
+    );
+    Ok(Some(report))
 }
 
 /// The forced-choice deception rate of the model as it is now, main and mirrored, and the
