@@ -1,7 +1,8 @@
 //! The toy-world organism in CI size: a few steps of training from scratch lower the loss; the
 //! trained model, written as a Hugging Face folder, loads back with identical logits and the
 //! world's tokenizer; the evaluation classifies every scene; SOO and its controls train on it.
-//! The committed organism gives transformers' token ids and logits. (The full-size organism and its measured deception are built by hand: see README.)
+//! The committed organism gives transformers' token ids and logits. (The full-size organism and
+//! its measured deception are built by hand: see README.)
 
 use std::collections::HashMap;
 
