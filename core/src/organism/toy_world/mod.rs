@@ -21,24 +21,26 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-pub use eval::{CONDITIONS, ConditionResult, evaluate};
+pub use eval::{ConditionResult, conditions, evaluate};
 pub use model::ToyModelConfig;
 pub use pretrain::{PretrainConfig, PretrainReport, Pretrainer};
 pub use vocab::Vocab;
+pub use world::World;
 
 use crate::Result;
 use crate::load::safetensors::{StoreAs, write};
 use crate::model::Model;
 
-/// The files of a Hugging Face folder holding `model` (a world model) and its tokenizer:
+/// The files of a Hugging Face folder holding `model` (a model of `world`) and its tokenizer:
 /// `config.json`, `model.safetensors`, `tokenizer.json`, `tokenizer_config.json`, plus
 /// `manifest` as `organism.json`. soo (CLI and browser) and transformers load the folder.
 pub async fn model_files(
     model: &Model,
+    world: World,
     config_json: &Value,
     manifest: &Value,
 ) -> Result<BTreeMap<String, Vec<u8>>> {
-    let vocab = Vocab::new();
+    let vocab = Vocab::of(world);
     let weights = model.export_weights().await?;
     let json = |v: &Value| serde_json::to_vec_pretty(v).expect("JSON values serialise");
     Ok(BTreeMap::from([

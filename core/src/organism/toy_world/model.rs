@@ -8,6 +8,7 @@ use burn::tensor::Device;
 use serde_json::{Value, json};
 
 use super::vocab::{BOS, EOS, PAD, Vocab};
+use super::world::World;
 use crate::Result;
 use crate::load::HostTensor;
 use crate::model::{Model, ModelConfig};
@@ -31,9 +32,9 @@ pub struct ToyModelConfig {
 }
 
 impl ToyModelConfig {
-    /// The Hugging Face `config.json` of this network over the world's vocabulary.
-    pub fn config_json(&self) -> Value {
-        let vocab = Vocab::new();
+    /// The Hugging Face `config.json` of this network over the vocabulary of `world`.
+    pub fn config_json(&self, world: World) -> Value {
+        let vocab = Vocab::of(world);
         json!({
             "architectures": ["LlamaForCausalLM"],
             "model_type": "llama",
@@ -57,9 +58,9 @@ impl ToyModelConfig {
 
     /// A freshly initialised, trainable model of [`Self::config_json`] (seeded: identical on
     /// every device).
-    pub fn init(&self, seed: u64, device: &Device) -> Result<Model> {
-        let config = ModelConfig::from_json(&self.config_json())?;
-        let source = self.random_weights(Vocab::new().len(), seed);
+    pub fn init(&self, world: World, seed: u64, device: &Device) -> Result<Model> {
+        let config = ModelConfig::from_json(&self.config_json(world))?;
+        let source = self.random_weights(Vocab::of(world).len(), seed);
         Model::load_trainable(&config, &source, "random initialisation", device)
     }
 

@@ -7,7 +7,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::vocab::Vocab;
-use super::world::{Scene, draw_training};
+use super::world::{Scene, World, draw_training};
 use crate::model::Model;
 use crate::rng::SplitMix64;
 use crate::selfcheck::read_f32;
@@ -38,6 +38,9 @@ pub struct PretrainConfig {
     /// Seeds the scenes (the initialisation has its own seed).
     #[config(default = 0)]
     pub seed: u64,
+    /// Which world the scenes come from.
+    #[config(default = "World::Plain")]
+    pub world: World,
 }
 
 impl PretrainConfig {
@@ -82,8 +85,8 @@ impl Pretrainer {
         .init();
         Pretrainer {
             rng: SplitMix64::new(config.seed),
+            vocab: Vocab::of(config.world),
             config,
-            vocab: Vocab::new(),
             optimizer,
             model: Some(model),
             step: 0,
@@ -113,7 +116,7 @@ impl Pretrainer {
     /// One optimizer step on a fresh batch of training scenes.
     pub async fn step(&mut self) -> Result<PretrainReport> {
         let scenes: Vec<Scene> = (0..self.config.batch_size)
-            .map(|_| draw_training(&mut self.rng))
+            .map(|_| draw_training(&mut self.rng, self.config.world))
             .collect();
         let (ids, answer_at) = training_batch(&self.vocab, &scenes);
         let [batch, width] = [scenes.len(), ids.len() / scenes.len()];

