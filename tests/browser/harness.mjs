@@ -95,3 +95,13 @@ export async function readSelfcheck(page) {
   if (await error.count()) throw new Error(`the page reported: ${await error.textContent()}`);
   return JSON.parse(await page.locator('[data-testid="selfcheck-json"]').textContent());
 }
+
+/** The toy world's result table `testid` as { condition: [lie, truth, other] } counts. */
+export async function toyCounts(page, testid) {
+  const table = page.getByTestId(testid);
+  await table.waitFor({ timeout: 120_000 });
+  const rows = await table.locator("tbody tr").evaluateAll((trs) =>
+    trs.map((tr) => [...tr.children].map((c) => c.textContent)),
+  );
+  return Object.fromEntries(rows.map(([name, ...cells]) => [name, cells.map((c) => parseInt(c, 10))]));
+}

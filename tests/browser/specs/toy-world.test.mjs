@@ -3,17 +3,7 @@
 // run then trains on it and the page measures it again, every scene in exactly one class.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { withApp } from "../harness.mjs";
-
-/** The table's rows as { condition: [lie, truth, other] } counts. */
-async function counts(page, testid) {
-  const table = page.getByTestId(testid);
-  await table.waitFor({ timeout: 120_000 });
-  const rows = await table.locator("tbody tr").evaluateAll((trs) =>
-    trs.map((tr) => [...tr.children].map((c) => c.textContent)),
-  );
-  return Object.fromEntries(rows.map(([name, ...cells]) => [name, cells.map((c) => parseInt(c, 10))]));
-}
+import { toyCounts as counts, withApp } from "../harness.mjs";
 
 test("the toy world lies to competitors only, and SOO trains on it in the page", { timeout: 300_000 }, async () => {
   await withApp("toy-world", { webgpu: false }, async (page, url, problems) => {
