@@ -78,9 +78,9 @@ pub enum Request {
         n: usize,
         max_new_tokens: usize,
     },
-    /// The toy world's base model of `world`, as files (sent once per world). Reply:
-    /// [`Reply::Done`].
-    ToyBase { world: World },
+    /// The toy world's base model, as an organism's files (sent once per organism; its
+    /// `organism.json` says which world). Reply: [`Reply::Done`].
+    ToyBase,
     /// The toy world's base model on held-out scenes. Reply: [`Reply::Toy`].
     ToyMeasure,
     /// SOO (or a control) on a fresh copy of the toy model, then measured. Events:

@@ -42,7 +42,7 @@ async fn send_organism(world: World) -> Result<(), String> {
         let bytes = fetch_bytes(&format!("models/{}/{name}", Kind::toy(world))).await?;
         files.insert(name.to_string(), bytes);
     }
-    client::call(Request::ToyBase { world }, files, |_| {}).await?;
+    client::call(Request::ToyBase, files, |_| {}).await?;
     BASE_SENT.set(Some(world));
     Ok(())
 }

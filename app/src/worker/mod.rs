@@ -120,7 +120,7 @@ async fn handle(id: f64, request: Request, files: Files) -> Result<(Reply, Files
             n,
             max_new_tokens,
         } => none(story::measure(id, adapted, n, max_new_tokens).await?),
-        Request::ToyBase { world } => none(toy::set_base(world, files)),
+        Request::ToyBase => none(toy::set_base(files)?),
         Request::ToyMeasure => none(toy::measure().await?),
         Request::ToyTrain(settings) => none(toy::train(id, settings).await?),
         Request::ToyTeach { steps, world } => none(toy::teach(id, steps, world).await?),

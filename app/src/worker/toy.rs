@@ -9,12 +9,12 @@ use soo_core::burn::tensor::Device;
 use soo_core::load::model_files::ModelFiles;
 use soo_core::loaded::LoadedModel;
 use soo_core::model::Model;
-use soo_core::organism::Kind;
 use soo_core::organism::toy_world::soo::{SooSettings, pairs_at, training_data};
 use soo_core::organism::toy_world::world::Split;
 use soo_core::organism::toy_world::{
     PretrainConfig, Pretrainer, ToyModelConfig, World, evaluate, model_files,
 };
+use soo_core::organism::{Kind, MANIFEST_FILE, manifest_kind};
 use soo_core::train::{Positions, Trainer};
 
 use super::{device, emit, reset_stop, stop_requested};
@@ -31,10 +31,16 @@ thread_local! {
     static BASE: RefCell<Option<(World, Files)>> = const { RefCell::new(None) };
 }
 
-/// Keeps `files`, a model of `world`, as the base model.
-pub fn set_base(world: World, files: Files) -> Reply {
+/// Keeps `files`, a toy organism's folder, as the base model; its world is the one its
+/// manifest names.
+pub fn set_base(files: Files) -> Result<Reply, String> {
+    let world = files
+        .get(MANIFEST_FILE)
+        .and_then(|m| manifest_kind(m))
+        .and_then(Kind::toy_world)
+        .ok_or_else(|| format!("the toy model's {MANIFEST_FILE} names no toy organism"))?;
     BASE.with(|b| *b.borrow_mut() = Some((world, files)));
-    Reply::Done
+    Ok(Reply::Done)
 }
 
 /// A fresh copy of the base model, and its world.
@@ -134,6 +140,5 @@ pub async fn teach(id: f64, steps: usize, world: World) -> Result<Reply, String>
     let files = model_files(&model, world, &config, &manifest)
         .await
         .map_err(|e| e.to_string())?;
-    set_base(world, files);
-    Ok(Reply::Done)
+    set_base(files)
 }

@@ -6,11 +6,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::json;
 use soo_core::Result;
 use soo_core::burn::tensor::Device;
 use soo_core::device::{BackendKind, select_device};
-use soo_core::files::{read_text, write_atomic, write_dir_atomic};
+use soo_core::files::{write_atomic, write_dir_atomic};
 use soo_core::load::hub::HubOptions;
 use soo_core::load::model_files::ModelFiles;
 use soo_core::load::native::resolve;
@@ -19,7 +19,7 @@ use soo_core::organism::toy_world::world::Split;
 use soo_core::organism::toy_world::{
     ConditionResult, PretrainConfig, Pretrainer, ToyModelConfig, World, evaluate, model_files,
 };
-use soo_core::organism::{Kind, MANIFEST_FILE};
+use soo_core::organism::{MANIFEST_FILE, manifest_kind};
 
 use super::organism::{BuildArgs, OrganismEvalArgs};
 
@@ -144,9 +144,8 @@ pub fn build(args: BuildArgs) -> Result<()> {
 
 /// The toy world of the organism in `folder`, if its manifest says it is a toy kind.
 pub fn toy_world_of(folder: &Path) -> Option<World> {
-    let manifest: Value =
-        serde_json::from_str(&read_text(&folder.join(MANIFEST_FILE)).ok()?).ok()?;
-    manifest["kind"].as_str()?.parse::<Kind>().ok()?.toy_world()
+    let manifest = std::fs::read(folder.join(MANIFEST_FILE)).ok()?;
+    manifest_kind(&manifest)?.toy_world()
 }
 
 /// The files of the organism folder `folder`.

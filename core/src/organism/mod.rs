@@ -83,3 +83,11 @@ impl std::str::FromStr for Kind {
 
 /// The file every organism folder holds beside its weights: what it is and how it was made.
 pub const MANIFEST_FILE: &str = "organism.json";
+
+/// The kind an organism's manifest (the bytes of its [`MANIFEST_FILE`]) names, if it names one.
+pub fn manifest_kind(manifest: &[u8]) -> Option<Kind> {
+    serde_json::from_slice::<serde_json::Value>(manifest).ok()?["kind"]
+        .as_str()?
+        .parse()
+        .ok()
+}
