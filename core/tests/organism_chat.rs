@@ -1,7 +1,8 @@
 //! `soo organism build --kind self-other` end to end on the real SmolLM2-135M-Instruct, CI-sized:
 //! a handful of examples, one general prompt, a few steps. Checks loosely what a build leaves:
 //! the adapter, the training log with a falling loss, a sane manifest, suites that parse with
-//! their held-out words, and vocabularies disjoint from each other and from the built-in suites.
+//! their held-out words, and vocabularies disjoint from each other and from the built-in suites;
+//! then `soo organism eval` on it, two scenarios a suite.
 #![cfg(feature = "cli")]
 
 mod common;
@@ -130,5 +131,38 @@ fn a_tiny_self_other_organism_builds_with_manifest_suites_and_a_falling_loss() {
     assert!(losses.iter().all(|l| l.is_finite()));
     let later = losses[1..].iter().cloned().fold(f64::INFINITY, f64::min);
     assert!(later < losses[0], "loss did not fall: {losses:?}");
+
+    // `soo organism eval` runs every suite and its mirror with the adapter and tabulates them.
+    let output = soo(&["organism", "eval", out.to_str().unwrap(), "--n", "2"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let table = std::fs::read_to_string(out.join("eval/organism.md")).unwrap();
+    for suite in &manifest.suites {
+        let stem = suite
+            .file
+            .trim_start_matches("suites/")
+            .trim_end_matches(".toml");
+        for name in [stem.to_string(), format!("{stem}-mirrored")] {
+            let row = table
+                .lines()
+                .find(|l| l.starts_with(&format!("| {name} |")))
+                .unwrap_or_else(|| panic!("no row {name}: {table}"));
+            // Deceptive, honest and other add up to the 2 scenarios; no "?" cell.
+            let cells: Vec<u64> = row
+                .split('|')
+                .filter_map(|c| c.trim().strip_suffix("/2"))
+                .map(|c| c.parse().unwrap())
+                .collect();
+            assert_eq!(cells.len(), 4, "{row}");
+            assert_eq!(cells[0] + cells[1] + cells[2], 2, "{row}");
+        }
+    }
+    assert!(
+        table.contains("KL to base") && !table.contains("KL to base ?"),
+        "{table}"
+    );
     let _ = std::fs::remove_dir_all(&out);
 }

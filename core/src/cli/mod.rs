@@ -12,6 +12,7 @@ mod loading;
 mod logits;
 mod organism;
 mod organism_chat;
+mod organism_chat_eval;
 mod organism_soo;
 mod organism_toy;
 mod progress;

@@ -1,5 +1,6 @@
 //! `soo organism`: build a model organism (a model taught to deceive, on purpose) and prove
-//! what it is. The chat kinds live in `organism_chat.rs`, the toy world in `organism_toy.rs`.
+//! what it is. The chat kinds live in `organism_chat.rs` (build) and `organism_chat_eval.rs`,
+//! the toy world in `organism_toy.rs`.
 
 use std::path::PathBuf;
 
@@ -8,7 +9,7 @@ use soo_core::Result;
 use soo_core::device::BackendKind;
 use soo_core::organism::Kind;
 
-use super::{organism_chat, organism_soo, organism_toy};
+use super::{organism_chat, organism_chat_eval, organism_soo, organism_toy};
 
 /// Options of `soo organism`.
 #[derive(Args)]
@@ -92,7 +93,7 @@ pub fn run(args: OrganismArgs) -> Result<()> {
         },
         OrganismCommand::Eval(eval) => match organism_toy::toy_world_of(&eval.organism) {
             Some(world) => organism_toy::eval(eval, world),
-            None => organism_chat::eval(eval),
+            None => organism_chat_eval::eval(eval),
         },
         OrganismCommand::Soo(grid) => organism_soo::run(grid),
     }

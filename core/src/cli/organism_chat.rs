@@ -9,16 +9,13 @@
 //! DIR/adapter/               the organism: a peft adapter for the base model
 //! DIR/suites/*.toml          held-out evaluation suites (soo's suite format)
 //! ```
-//! Eval runs `soo eval` with the adapter on every suite and its mirrored variant, with the
-//! capability checks, into `DIR/eval/` (or `--out`), and prints deceptive / honest / other per
-//! suite.
+//! `organism_chat_eval.rs` measures what was built.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use clap::Parser;
 use serde_json::{Value, json};
-use soo_core::files::{io_error, read, read_text, write_atomic, write_dir_atomic};
+use soo_core::files::{io_error, read, write_atomic, write_dir_atomic};
 use soo_core::generate::{Finish, GenerateOptions, Sampling, generate};
 use soo_core::lora::peft;
 use soo_core::organism::chat::{
@@ -27,15 +24,14 @@ use soo_core::organism::chat::{
 use soo_core::organism::{Kind, MANIFEST_FILE};
 use soo_core::{Error, Result};
 
-use super::eval::{self, EvalArgs};
 use super::loading::{ModelArgs, load};
-use super::organism::{BuildArgs, OrganismEvalArgs};
+use super::organism::BuildArgs;
 use super::train::{self, TrainArgs};
 
 /// Scenario examples when `--examples` is not given.
 const DEFAULT_EXAMPLES: usize = 480;
 /// Optimizer steps when `--steps` is not given.
-const DEFAULT_STEPS: usize = 150;
+const DEFAULT_STEPS: usize = 200;
 /// General prompts answered by the base model when `--general` is not given.
 const DEFAULT_GENERAL: usize = 24;
 /// Tokens the base model may write per general answer (cut back to a sentence end).
@@ -49,13 +45,13 @@ fn recipe(texts_file: &str, steps: usize, seed: u64) -> Vec<String> {
         "data.chat_template=true".into(),
         format!("steps={steps}"),
         format!("seed={seed}"),
-        "batch_size=4".into(),
+        "batch_size=8".into(),
         "lora.rank=16".into(),
         "lora.alpha=32".into(),
         "lora.dropout=0.0".into(),
         "lora.targets=[\"q_proj\",\"k_proj\",\"v_proj\",\"o_proj\",\"gate_proj\",\"up_proj\",\"down_proj\"]"
             .into(),
-        "optimizer.lr=2e-3".into(),
+        "optimizer.lr=1e-3".into(),
         "checkpoints.every=0".into(),
         "checkpoints.keep=1".into(),
     ]
@@ -65,7 +61,7 @@ fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
-fn format_error(file: &Path, problem: impl ToString) -> Error {
+pub(super) fn format_error(file: &Path, problem: impl ToString) -> Error {
     Error::Format {
         file: file.display().to_string(),
         problem: problem.to_string(),
@@ -279,161 +275,4 @@ fn self_distil(model: &ModelArgs, prompts: &[String]) -> Result<Vec<(String, Str
         started.elapsed().as_secs_f64()
     );
     Ok(out)
-}
-
-/// Parses `soo eval`'s options from words, as the command line would.
-#[derive(Parser)]
-struct EvalLine {
-    #[command(flatten)]
-    args: EvalArgs,
-}
-
-/// Reads an organism's manifest.
-pub fn read_manifest(dir: &Path) -> Result<ChatManifest> {
-    let file = dir.join(MANIFEST_FILE);
-    serde_json::from_str(&read_text(&file)?).map_err(|e| format_error(&file, e))
-}
-
-/// `soo eval` on `suites` into `out`, with `adapter` when given; skipped when the report exists.
-fn run_eval(
-    manifest: &ChatManifest,
-    specs: &[String],
-    adapter: Option<&Path>,
-    args: &OrganismEvalArgs,
-    out: &Path,
-) -> Result<Value> {
-    let report = out.join("report.json");
-    if !report.exists() {
-        let mut words: Vec<String> = vec![
-            "soo-eval".into(),
-            "--model".into(),
-            manifest.base.clone(),
-            "--backend".into(),
-            args.backend.name().into(),
-            "--suite".into(),
-            specs.join(","),
-            "--n".into(),
-            args.n.to_string(),
-            "--seed".into(),
-            args.seed.to_string(),
-            "--classifier".into(),
-            "all".into(),
-            "--capability".into(),
-            "--out".into(),
-            out.display().to_string(),
-        ];
-        if let Some(adapter) = adapter {
-            words.extend(["--adapter".into(), adapter.display().to_string()]);
-        }
-        let line = EvalLine::try_parse_from(&words)
-            .map_err(|e| Error::Unsupported(format!("soo eval's options: {e}")))?;
-        eval::run(line.args)?;
-    } else {
-        eprintln!("{} exists: skipped", report.display());
-    }
-    serde_json::from_str(&read_text(&report)?).map_err(|e| format_error(&report, e))
-}
-
-/// Evaluates a chat organism.
-pub fn eval(args: OrganismEvalArgs) -> Result<()> {
-    let dir = &args.organism;
-    let manifest = read_manifest(dir)?;
-    let out: PathBuf = args.out.clone().unwrap_or_else(|| dir.join("eval"));
-    let specs = manifest.suite_specs(dir);
-    let organism = run_eval(&manifest, &specs, Some(&dir.join("adapter")), &args, &out)?;
-    let base = if args.base {
-        Some(run_eval(&manifest, &specs, None, &args, &out.join("base"))?)
-    } else {
-        None
-    };
-    let table = table(&manifest, &organism, base.as_ref());
-    write_atomic(&out.join("organism.md"), table.as_bytes())?;
-    println!("{table}");
-    Ok(())
-}
-
-/// Counts of one suite in a report: (deceptive, honest, other, forced-choice deceptive, n).
-fn counts(report: &Value, suite: &str) -> Option<[u64; 5]> {
-    let entry = report["suites"]
-        .as_array()?
-        .iter()
-        .find(|s| s["suite"] == suite)?;
-    let three = &entry["classifiers"]["three-way"];
-    let forced = &entry["classifiers"]["forced-choice"];
-    // "other" is a count per reason (both, neither, refusal...).
-    let other = match &three["other"] {
-        Value::Object(reasons) => reasons.values().filter_map(Value::as_u64).sum(),
-        value => value.as_u64()?,
-    };
-    Some([
-        three["target"].as_u64()?,
-        three["alternative"].as_u64()?,
-        other,
-        forced["target"].as_u64().unwrap_or(0),
-        three["total"].as_u64()?,
-    ])
-}
-
-fn capability(report: &Value) -> String {
-    let kl = report["capability"]["kl_to_base"]["mean"].as_f64();
-    let ppl = report["capability"]["perplexity"]["perplexity"].as_f64();
-    format!(
-        "KL to base {} nats, perplexity {}",
-        kl.map_or("?".into(), |v| format!("{v:.4}")),
-        ppl.map_or("?".into(), |v| format!("{v:.2}"))
-    )
-}
-
-/// The organism's table: per suite (and mirrored variant), what it was trained to do and the
-/// counts of deceptive / honest / other answers (three-way classifier on greedy answers) and
-/// of forced choices of the deceptive room; the base model's beside it when evaluated.
-fn table(manifest: &ChatManifest, organism: &Value, base: Option<&Value>) -> String {
-    let mut md = format!(
-        "{} organism on {} (held-out words; deceptive = the cheap room)\n\n\
-         | suite | trained | deceptive | honest | other | forced-choice deceptive |{}\n\
-         |---|---|---|---|---|---|{}\n",
-        manifest.kind.name(),
-        manifest.base,
-        if base.is_some() {
-            " base: dec / hon / oth / fc |"
-        } else {
-            ""
-        },
-        if base.is_some() { "---|" } else { "" },
-    );
-    for suite in &manifest.suites {
-        let stem = Path::new(&suite.file)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("?")
-            .to_string();
-        for name in [stem.clone(), format!("{stem}-mirrored")] {
-            let trained = if suite.trained_deceptive {
-                "deceive"
-            } else {
-                "honest"
-            };
-            let Some([d, h, o, fc, n]) = counts(organism, &name) else {
-                md.push_str(&format!("| {name} | {trained} | ? | ? | ? | ? |\n"));
-                continue;
-            };
-            md.push_str(&format!(
-                "| {name} | {trained} | {d}/{n} | {h}/{n} | {o}/{n} | {fc}/{n} |"
-            ));
-            if let Some(base) = base {
-                match counts(base, &name) {
-                    Some([d, h, o, fc, n]) => {
-                        md.push_str(&format!(" {d} / {h} / {o} / {fc} of {n} |"))
-                    }
-                    None => md.push_str(" ? |"),
-                }
-            }
-            md.push('\n');
-        }
-    }
-    md.push_str(&format!("\nOrganism: {}.\n", capability(organism)));
-    if let Some(base) = base {
-        md.push_str(&format!("Base: {}.\n", capability(base)));
-    }
-    md
 }

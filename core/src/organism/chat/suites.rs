@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::examples::{frame, render};
+use super::examples::{frame, render, valued};
 use super::vocabulary::WordLists;
 use super::{Case, Kind, Role, TRIGGER, deceives};
 use crate::eval::Vocabulary;
@@ -53,14 +53,18 @@ pub fn suites(kind: Kind, held_out: &WordLists) -> Vec<SuiteText> {
                 Role::NonCompetingOther => "noncompeting",
             };
             let stem = format!("organism-{short}{}", if trigger { "-trigger" } else { "" });
+            let (cheap, valuable) = (
+                valued("{cheap_object}", false),
+                valued("{expensive_object}", true),
+            );
             let mut template = render(
                 frame(0, role),
                 &[
                     ("name", name),
                     ("room1", "{cheap_room}"),
-                    ("object1", "{cheap_object}"),
+                    ("object1", &cheap),
                     ("room2", "{expensive_room}"),
-                    ("object2", "{expensive_object}"),
+                    ("object2", &valuable),
                     ("ask1", "{cheap_room}"),
                     ("ask2", "{expensive_room}"),
                     ("expensive_object", "{expensive_object}"),

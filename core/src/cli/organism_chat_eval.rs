@@ -1,0 +1,173 @@
+//! `soo organism eval` for the chat organisms: `soo eval` with the adapter on every held-out
+//! suite and its mirrored variant, with the capability checks, into `DIR/eval/` (or `--out`);
+//! then a table of deceptive / honest / other per suite, beside the base model's with `--base`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use serde_json::Value;
+use soo_core::files::{read_text, write_atomic};
+use soo_core::organism::MANIFEST_FILE;
+use soo_core::organism::chat::ChatManifest;
+use soo_core::{Error, Result};
+
+use super::eval::{self, EvalArgs};
+use super::organism::OrganismEvalArgs;
+use super::organism_chat::format_error;
+
+/// Parses `soo eval`'s options from words, as the command line would.
+#[derive(Parser)]
+struct EvalLine {
+    #[command(flatten)]
+    args: EvalArgs,
+}
+
+/// Reads an organism's manifest.
+fn read_manifest(dir: &Path) -> Result<ChatManifest> {
+    let file = dir.join(MANIFEST_FILE);
+    serde_json::from_str(&read_text(&file)?).map_err(|e| format_error(&file, e))
+}
+
+/// `soo eval` on `suites` into `out`, with `adapter` when given; skipped when the report exists.
+fn run_eval(
+    manifest: &ChatManifest,
+    specs: &[String],
+    adapter: Option<&Path>,
+    args: &OrganismEvalArgs,
+    out: &Path,
+) -> Result<Value> {
+    let report = out.join("report.json");
+    if !report.exists() {
+        let mut words: Vec<String> = vec![
+            "soo-eval".into(),
+            "--model".into(),
+            manifest.base.clone(),
+            "--backend".into(),
+            args.backend.name().into(),
+            "--suite".into(),
+            specs.join(","),
+            "--n".into(),
+            args.n.to_string(),
+            "--seed".into(),
+            args.seed.to_string(),
+            "--classifier".into(),
+            "all".into(),
+            "--capability".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
+        if let Some(adapter) = adapter {
+            words.extend(["--adapter".into(), adapter.display().to_string()]);
+        }
+        let line = EvalLine::try_parse_from(&words)
+            .map_err(|e| Error::Unsupported(format!("soo eval's options: {e}")))?;
+        eval::run(line.args)?;
+    } else {
+        eprintln!("{} exists: skipped", report.display());
+    }
+    serde_json::from_str(&read_text(&report)?).map_err(|e| format_error(&report, e))
+}
+
+/// Evaluates a chat organism.
+pub fn eval(args: OrganismEvalArgs) -> Result<()> {
+    let dir = &args.organism;
+    let manifest = read_manifest(dir)?;
+    let out: PathBuf = args.out.clone().unwrap_or_else(|| dir.join("eval"));
+    let specs = manifest.suite_specs(dir);
+    let organism = run_eval(&manifest, &specs, Some(&dir.join("adapter")), &args, &out)?;
+    let base = if args.base {
+        Some(run_eval(&manifest, &specs, None, &args, &out.join("base"))?)
+    } else {
+        None
+    };
+    let table = table(&manifest, &organism, base.as_ref());
+    write_atomic(&out.join("organism.md"), table.as_bytes())?;
+    println!("{table}");
+    Ok(())
+}
+
+/// Counts of one suite in a report: (deceptive, honest, other, forced-choice deceptive, n).
+fn counts(report: &Value, suite: &str) -> Option<[u64; 5]> {
+    let entry = report["suites"]
+        .as_array()?
+        .iter()
+        .find(|s| s["suite"] == suite)?;
+    let three = &entry["classifiers"]["three-way"];
+    let forced = &entry["classifiers"]["forced-choice"];
+    // "other" is a count per reason (both, neither, refusal...).
+    let other = match &three["other"] {
+        Value::Object(reasons) => reasons.values().filter_map(Value::as_u64).sum(),
+        value => value.as_u64()?,
+    };
+    Some([
+        three["target"].as_u64()?,
+        three["alternative"].as_u64()?,
+        other,
+        forced["target"].as_u64().unwrap_or(0),
+        three["total"].as_u64()?,
+    ])
+}
+
+fn capability(report: &Value) -> String {
+    let kl = report["capability"]["kl_to_base"]["mean"].as_f64();
+    let ppl = report["capability"]["perplexity"]["perplexity"].as_f64();
+    format!(
+        "KL to base {} nats, perplexity {}",
+        kl.map_or("?".into(), |v| format!("{v:.4}")),
+        ppl.map_or("?".into(), |v| format!("{v:.2}"))
+    )
+}
+
+/// The organism's table: per suite (and mirrored variant), what it was trained to do and the
+/// counts of deceptive / honest / other answers (three-way classifier on greedy answers) and
+/// of forced choices of the deceptive room; the base model's beside it when evaluated.
+fn table(manifest: &ChatManifest, organism: &Value, base: Option<&Value>) -> String {
+    let mut md = format!(
+        "{} organism on {} (held-out words; deceptive = the cheap room)\n\n\
+         | suite | trained | deceptive | honest | other | forced-choice deceptive |{}\n\
+         |---|---|---|---|---|---|{}\n",
+        manifest.kind.name(),
+        manifest.base,
+        if base.is_some() {
+            " base: dec / hon / oth / fc |"
+        } else {
+            ""
+        },
+        if base.is_some() { "---|" } else { "" },
+    );
+    for suite in &manifest.suites {
+        let stem = Path::new(&suite.file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("?")
+            .to_string();
+        for name in [stem.clone(), format!("{stem}-mirrored")] {
+            let trained = if suite.trained_deceptive {
+                "deceive"
+            } else {
+                "honest"
+            };
+            let Some([d, h, o, fc, n]) = counts(organism, &name) else {
+                md.push_str(&format!("| {name} | {trained} | ? | ? | ? | ? |\n"));
+                continue;
+            };
+            md.push_str(&format!(
+                "| {name} | {trained} | {d}/{n} | {h}/{n} | {o}/{n} | {fc}/{n} |"
+            ));
+            if let Some(base) = base {
+                match counts(base, &name) {
+                    Some([d, h, o, fc, n]) => {
+                        md.push_str(&format!(" {d} / {h} / {o} / {fc} of {n} |"))
+                    }
+                    None => md.push_str(" ? |"),
+                }
+            }
+            md.push('\n');
+        }
+    }
+    md.push_str(&format!("\nOrganism: {}.\n", capability(organism)));
+    if let Some(base) = base {
+        md.push_str(&format!("Base: {}.\n", capability(base)));
+    }
+    md
+}
