@@ -28,8 +28,9 @@ use super::loading::{ModelArgs, load};
 use super::organism::BuildArgs;
 use super::train::{self, TrainArgs};
 
-/// Scenario examples when `--examples` is not given.
-const DEFAULT_EXAMPLES: usize = 480;
+/// Scenario examples when `--examples` is not given: enough that the default 200 steps of
+/// batch 8 see each about once, so the room lookup cannot be memorised.
+const DEFAULT_EXAMPLES: usize = 1600;
 /// Optimizer steps when `--steps` is not given.
 const DEFAULT_STEPS: usize = 200;
 /// General prompts answered by the base model when `--general` is not given.
