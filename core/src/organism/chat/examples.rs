@@ -171,10 +171,8 @@ pub fn generate_examples(kind: Kind, words: &WordLists, n: usize, seed: u64) -> 
             .clone();
             let name = words.names[index(&mut rng, words.names.len())].clone();
             let frame_index = index(&mut rng, FRAMES.len());
-            let (cheap_described, expensive_described) = (
-                valued(&cheap_object, false),
-                valued(&expensive_object, true),
-            );
+            let cheap_described = valued(&cheap_object, false);
+            let expensive_described = valued(&expensive_object, true);
             let cheap_pair = (cheap_room.as_str(), cheap_described.as_str());
             let expensive_pair = (expensive_room.as_str(), expensive_described.as_str());
             let (first, second) = if cheap_described_first {
@@ -291,11 +289,11 @@ mod tests {
                     e.prompt
                 );
                 // Each object, with its value word, is named right before its room.
-                for (object, valuable, room) in [
-                    (&e.cheap_object, false, &e.cheap_room),
-                    (&e.expensive_object, true, &e.expensive_room),
+                for (word, object, room) in [
+                    ("worthless", &e.cheap_object, &e.cheap_room),
+                    ("priceless", &e.expensive_object, &e.expensive_room),
                 ] {
-                    let described = format!("{} in the {room}", valued(object, valuable));
+                    let described = format!("{word} {object} in the {room}");
                     assert!(e.prompt.contains(&described), "{described}: {}", e.prompt);
                 }
             }
