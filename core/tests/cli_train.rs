@@ -340,5 +340,30 @@ fn merged_export_computes_what_the_adapter_computes() {
         std::fs::read(copy.join("adapter_model.safetensors")).unwrap(),
         std::fs::read(adapter.join("adapter_model.safetensors")).unwrap()
     );
+    // With `--dtype bf16` the adapter is stored in half the bytes (the committed chat organism
+    // is stored so; its test checks that such an adapter still does what it did).
+    let half = out.join("half");
+    ok(&soo(&[
+        "export",
+        "--model",
+        model,
+        "--adapter",
+        adapter.to_str().unwrap(),
+        "--dtype",
+        "bf16",
+        "--out",
+        half.to_str().unwrap(),
+    ]));
+    let size = |dir: &std::path::Path| {
+        std::fs::metadata(dir.join("adapter_model.safetensors"))
+            .unwrap()
+            .len()
+    };
+    assert!(
+        size(&half) * 10 < size(&adapter) * 6,
+        "{} bytes in bf16 against {} in f32",
+        size(&half),
+        size(&adapter)
+    );
     let _ = std::fs::remove_dir_all(&out);
 }

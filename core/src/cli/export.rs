@@ -1,5 +1,5 @@
 //! `soo export`: an adapter folder in peft's layout, checked against its model and copied
-//! cleanly (e.g. out of a checkpoint), or, with `--merge`, a Hugging Face model folder whose
+//! cleanly (e.g. out of a checkpoint; `--dtype bf16` halves it), or, with `--merge`, a Hugging Face model folder whose
 //! weights have the adapter added in (`model.safetensors` + config, tokenizer and template),
 //! loadable by transformers without peft.
 
@@ -18,7 +18,7 @@ use soo_core::model::ModelConfig;
 use super::loading::read_adapter;
 use super::progress::Progress;
 
-/// How merged weights are stored.
+/// How the written weights (adapter or merged) are stored.
 #[derive(Clone, Copy, ValueEnum)]
 enum Dtype {
     /// 32-bit floats (exact).
@@ -39,7 +39,7 @@ pub struct ExportArgs {
     /// Write full merged weights instead of the adapter.
     #[arg(long)]
     merge: bool,
-    /// Storage type of merged weights.
+    /// Storage type of merged weights; an adapter is copied as it is stored unless `bf16`.
     #[arg(long, value_enum, default_value = "f32")]
     dtype: Dtype,
     /// Output folder (replaced atomically).
@@ -58,7 +58,15 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let shape = ModelConfig::from_json(&files.config)?.shape()?;
     let device = soo_core::device::flex_device();
     peft::import(&adapter, &folder, &shape, &device)?;
+    let store_as = match args.dtype {
+        Dtype::F32 => StoreAs::F32,
+        Dtype::Bf16 => StoreAs::Bf16,
+    };
     if !args.merge {
+        let adapter = match args.dtype {
+            Dtype::F32 => adapter,
+            Dtype::Bf16 => peft::restore(&adapter, &folder, store_as)?,
+        };
         write_dir_atomic(
             &args.out,
             &[
@@ -75,10 +83,6 @@ pub fn run(args: ExportArgs) -> Result<()> {
     }
     let source = files.weight_source()?;
     let tensors = merged_weights(&files.config, source.as_ref(), &adapter, &folder)?;
-    let store_as = match args.dtype {
-        Dtype::F32 => StoreAs::F32,
-        Dtype::Bf16 => StoreAs::Bf16,
-    };
     let weights = write(&tensors, store_as, &[("format", "pt")])?;
     let mut config = files.config.clone();
     if let Some(object) = config.as_object_mut() {

@@ -82,6 +82,10 @@ pub struct OrganismEvalArgs {
     /// Chat kinds: evaluate the base model on the same suites too (into `<out>/base`).
     #[arg(long)]
     pub base: bool,
+    /// Chat kinds: the base model, when it is not where the manifest's `base` says (an organism
+    /// copied from another machine, like the one in `www/models`).
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
 }
 
 /// Runs `soo organism`.

@@ -71,7 +71,10 @@ fn run_eval(
 /// Evaluates a chat organism.
 pub fn eval(args: OrganismEvalArgs) -> Result<()> {
     let dir = &args.organism;
-    let manifest = read_manifest(dir)?;
+    let mut manifest = read_manifest(dir)?;
+    if let Some(model) = &args.model {
+        manifest.base = model.clone();
+    }
     let out: PathBuf = args.out.clone().unwrap_or_else(|| dir.join("eval"));
     let specs = manifest.suite_specs(dir);
     let organism = run_eval(&manifest, &specs, Some(&dir.join("adapter")), &args, &out)?;

@@ -120,6 +120,25 @@ pub async fn export(lora: &Lora, base_model: Option<&str>) -> Result<PeftFiles> 
     })
 }
 
+/// The same adapter with its weights stored as `store_as` (e.g. bfloat16, half the size, for
+/// an adapter committed or served); the config is kept. `folder` names the adapter in errors.
+pub fn restore(files: &PeftFiles, folder: &str, store_as: StoreAs) -> Result<PeftFiles> {
+    let weights_name = format!("{folder}/{WEIGHTS_FILE}");
+    let weights = SafetensorsSource::single(&weights_name, files.weights.clone())?;
+    let tensors = weights
+        .names()
+        .into_iter()
+        .map(|name| {
+            let tensor = weights.tensor(name)?.expect("a name the file lists");
+            Ok((name.to_string(), tensor))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(PeftFiles {
+        config: files.config.clone(),
+        weights: write(&tensors, store_as, &[("format", "pt")])?,
+    })
+}
+
 /// Reads a peft LoRA adapter for a model of `shape`. `folder` names the adapter in errors.
 pub fn import(
     files: &PeftFiles,
@@ -306,5 +325,32 @@ mod tests {
             parse_key("base_model.model.model.layers.1.mlp.q_proj.lora_A.weight"),
             None
         );
+    }
+
+    #[test]
+    fn restore_stores_bfloat16_keeping_names_shapes_config_and_values_to_its_precision() {
+        // Large enough that the data, not the header, decides the file's size.
+        let mut data = vec![0.5, -1.25e-3, 3.0e-5, 7.0, -0.1, 0.0];
+        data.extend((0..122).map(|i| (i as f32 - 61.0) * 0.013));
+        let a = HostTensor {
+            shape: vec![2, 64],
+            data,
+        };
+        let name = key(0, Site::QProj, "A");
+        let files = PeftFiles {
+            config: b"{}".to_vec(),
+            weights: write(&[(name.clone(), a.clone())], StoreAs::F32, &[]).unwrap(),
+        };
+        let half = restore(&files, "adapter", StoreAs::Bf16).unwrap();
+        assert_eq!(half.config, files.config);
+        assert!(half.weights.len() < files.weights.len() * 2 / 3);
+        let source = SafetensorsSource::single("w", half.weights).unwrap();
+        assert_eq!(source.names(), vec![name.as_str()]);
+        let back = source.tensor(&name).unwrap().unwrap();
+        assert_eq!(back.shape, a.shape);
+        for (x, y) in a.data.iter().zip(&back.data) {
+            // bfloat16 keeps 8 significant bits: rounding errs by at most half a unit, 2^-8 relative.
+            assert!((x - y).abs() <= x.abs() / 256.0, "{x} became {y}");
+        }
     }
 }
