@@ -1,7 +1,7 @@
 //! `soo export`: an adapter folder in peft's layout, checked against its model and copied
-//! cleanly (e.g. out of a checkpoint; `--dtype bf16` halves it), or, with `--merge`, a Hugging Face model folder whose
-//! weights have the adapter added in (`model.safetensors` + config, tokenizer and template),
-//! loadable by transformers without peft.
+//! cleanly (e.g. out of a checkpoint; `--dtype bf16` halves it), or, with `--merge`, a Hugging
+//! Face model folder whose weights have the adapter added in (`model.safetensors` + config,
+//! tokenizer and template), loadable by transformers without peft.
 
 use std::path::PathBuf;
 
