@@ -65,7 +65,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
     if !args.merge {
         let adapter = match args.dtype {
             Dtype::F32 => adapter,
-            Dtype::Bf16 => peft::restore(&adapter, &folder, store_as)?,
+            Dtype::Bf16 => peft::reencode(&adapter, &folder, store_as)?,
         };
         write_dir_atomic(
             &args.out,

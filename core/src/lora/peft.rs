@@ -122,7 +122,7 @@ pub async fn export(lora: &Lora, base_model: Option<&str>) -> Result<PeftFiles> 
 
 /// The same adapter with its weights stored as `store_as` (e.g. bfloat16, half the size, for
 /// an adapter committed or served); the config is kept. `folder` names the adapter in errors.
-pub fn restore(files: &PeftFiles, folder: &str, store_as: StoreAs) -> Result<PeftFiles> {
+pub fn reencode(files: &PeftFiles, folder: &str, store_as: StoreAs) -> Result<PeftFiles> {
     let weights_name = format!("{folder}/{WEIGHTS_FILE}");
     let weights = SafetensorsSource::single(&weights_name, files.weights.clone())?;
     let tensors = weights
@@ -328,7 +328,7 @@ mod tests {
     }
 
     #[test]
-    fn restore_stores_bfloat16_keeping_names_shapes_config_and_values_to_its_precision() {
+    fn reencode_stores_bfloat16_keeping_names_shapes_config_and_values_to_its_precision() {
         // Large enough that the data, not the header, decides the file's size.
         let mut data = vec![0.5, -1.25e-3, 3.0e-5, 7.0, -0.1, 0.0];
         data.extend((0..122).map(|i| (i as f32 - 61.0) * 0.013));
@@ -341,7 +341,7 @@ mod tests {
             config: b"{}".to_vec(),
             weights: write(&[(name.clone(), a.clone())], StoreAs::F32, &[]).unwrap(),
         };
-        let half = restore(&files, "adapter", StoreAs::Bf16).unwrap();
+        let half = reencode(&files, "adapter", StoreAs::Bf16).unwrap();
         assert_eq!(half.config, files.config);
         assert!(half.weights.len() < files.weights.len() * 2 / 3);
         let source = SafetensorsSource::single("w", half.weights).unwrap();
@@ -349,7 +349,7 @@ mod tests {
         let back = source.tensor(&name).unwrap().unwrap();
         assert_eq!(back.shape, a.shape);
         for (x, y) in a.data.iter().zip(&back.data) {
-            // bfloat16 keeps 8 significant bits: rounding errs by at most half a unit, 2^-8 relative.
+            // bfloat16 keeps 8 significant bits: half a unit is 2^-8 relative.
             assert!((x - y).abs() <= x.abs() / 256.0, "{x} became {y}");
         }
     }
