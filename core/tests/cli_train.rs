@@ -326,16 +326,20 @@ fn merged_export_computes_what_the_adapter_computes() {
         assert!((a - m).abs() < 1e-3, "adapter {a} vs merged {m}");
     }
     // Without --merge: the adapter is checked against the model and copied.
+    let export_adapter = |to: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "export",
+            "--model",
+            model,
+            "--adapter",
+            adapter.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.extend(["--out", to.to_str().unwrap()]);
+        ok(&soo(&args));
+    };
     let copy = out.join("copy");
-    ok(&soo(&[
-        "export",
-        "--model",
-        model,
-        "--adapter",
-        adapter.to_str().unwrap(),
-        "--out",
-        copy.to_str().unwrap(),
-    ]));
+    export_adapter(&copy, &[]);
     assert_eq!(
         std::fs::read(copy.join("adapter_model.safetensors")).unwrap(),
         std::fs::read(adapter.join("adapter_model.safetensors")).unwrap()
@@ -343,17 +347,7 @@ fn merged_export_computes_what_the_adapter_computes() {
     // With `--dtype bf16` the adapter is stored in half the bytes (the committed chat organism
     // is stored so; its test checks that such an adapter still does what it did).
     let half = out.join("half");
-    ok(&soo(&[
-        "export",
-        "--model",
-        model,
-        "--adapter",
-        adapter.to_str().unwrap(),
-        "--dtype",
-        "bf16",
-        "--out",
-        half.to_str().unwrap(),
-    ]));
+    export_adapter(&half, &["--dtype", "bf16"]);
     let size = |dir: &std::path::Path| {
         std::fs::metadata(dir.join("adapter_model.safetensors"))
             .unwrap()
