@@ -20,12 +20,20 @@ test("the controls and the seed round-trip through the address", { timeout: 120_
     assert.equal(await value("seed"), "7");
     assert.equal(await value("objective"), "sham");
 
+    // One control at a time, as a person edits them: each change reaches the address (on the
+    // next animation frame, which a loaded machine can delay by seconds) before the next.
+    const reaches = (pattern) =>
+      page.waitForFunction((source) => new RegExp(source).test(location.search), pattern, { timeout: 60_000 });
     await page.getByTestId("input-rank").fill("3");
     await page.getByTestId("input-rank").press("Tab");
+    await reaches("rank=3");
     await page.getByTestId("input-seed").fill("11");
     await page.getByTestId("input-seed").press("Tab");
+    await reaches("seed=11");
     await page.getByTestId("input-positions").selectOption("mean");
-    await page.waitForFunction(() => /rank=3/.test(location.search) && /seed=11/.test(location.search) && /positions=mean/.test(location.search));
+    await reaches("positions=mean");
+    assert.match(page.url(), /rank=3/);
+    assert.match(page.url(), /seed=11/);
     const shared = page.url();
 
     await page.goto("about:blank");

@@ -120,10 +120,10 @@ fn control(
     name: &'static str,
     label: &'static str,
     input: AnyView,
-    value: String,
+    value: Memo<String>,
 ) -> AnyView {
     if params.hidden(name) {
-        view! { <span class="fixed" data-testid=format!("fixed-{name}")>{format!("{label}: {value}")}</span> }.into_any()
+        view! { <span class="fixed" data-testid=format!("fixed-{name}")>{move || format!("{label}: {}", value.get())}</span> }.into_any()
     } else {
         view! { <label data-testid=format!("control-{name}")>{label} " " {input}</label> }
             .into_any()
@@ -136,19 +136,18 @@ fn numeric<T>(
     name: &'static str,
     label: &'static str,
     param: Param<T>,
-    value: T,
+    value: Memo<String>,
     step: &'static str,
 ) -> AnyView
 where
     T: std::str::FromStr + ToString + PartialEq + Send + Sync + 'static,
 {
-    let text = value.to_string();
     let input = view! {
-        <input type="number" step=step data-testid=format!("input-{name}") prop:value=text.clone()
+        <input type="number" step=step data-testid=format!("input-{name}") prop:value=value
             on:change=param.on_change() />
     }
     .into_any();
-    control(params, name, label, input, text)
+    control(params, name, label, input, value)
 }
 
 #[component]
@@ -158,16 +157,30 @@ pub fn Train() -> impl IntoView {
     let run = RwSignal::new(None::<Run>);
     let adapter_error = RwSignal::new(None::<String>);
     let adapter_loaded = RwSignal::new(false);
-    let layers = move || lab.info().map_or(30, |i| i.layers);
-    let settings = Memo::new(move |_| params.settings(layers(), lab.on_cpu()));
+    let layers = Memo::new(move |_| lab.info().map_or(30, |i| i.layers));
+    let settings = Memo::new(move |_| params.settings(layers.get(), lab.on_cpu()));
     let config = Memo::new(move |_| settings.get().config());
+    // Each input shows its own value through its own memo, so that it is written only when that
+    // value changes: writing every input on any change (another control's, the worker reporting
+    // in) would wipe what someone is typing into one of them.
+    let text = move |of: fn(&Settings) -> String| Memo::new(move |_| settings.with(of));
+    let preset = text(|s| s.preset.clone());
+    let layer = text(|s| s.layer.to_string());
+    let positions = text(|s| s.positions.clone());
+    let rank = text(|s| s.rank.to_string());
+    let alpha = text(|s| s.alpha.to_string());
+    let lr = text(|s| s.lr.to_string());
+    let steps = text(|s| s.steps.to_string());
+    let batch = text(|s| s.batch.to_string());
+    let seed = text(|s| s.seed.to_string());
+    let objective = text(|s| s.objective.clone());
+    let every = Memo::new(move |_| params.every(lab.on_cpu()).to_string());
+    // Rebuilt only when the link hides or shows controls.
     let controls = move || {
-        let s = settings.get();
         let p = params;
-        let layer_max = layers().saturating_sub(1);
         vec![
             control(p, "preset", "preset", view! {
-                <select data-testid="input-preset" prop:value=s.preset.clone() on:change=move |ev| {
+                <select data-testid="input-preset" prop:value=preset on:change=move |ev| {
                     let v = event_target_value(&ev);
                     // The preset's own values take over: clear what the address set over them.
                     p.layer.set.set(None); p.rank.set.set(None); p.alpha.set.set(None); p.lr.set.set(None);
@@ -176,35 +189,35 @@ pub fn Train() -> impl IntoView {
                 }>
                     {PRESETS.iter().map(|(n, _, _)| view! { <option value=*n>{*n}</option> }).collect_view()}
                 </select>
-            }.into_any(), s.preset.clone()),
+            }.into_any(), preset),
             control(p, "layer", "hook layer", view! {
-                <input type="number" min="0" max=layer_max data-testid="input-layer" prop:value=s.layer.to_string()
+                <input type="number" min="0" max=move || layers.get().saturating_sub(1) data-testid="input-layer" prop:value=layer
                     on:change=p.layer.on_change() />
-            }.into_any(), s.layer.to_string()),
+            }.into_any(), layer),
             control(p, "positions", "positions", view! {
-                <select data-testid="input-positions" prop:value=s.positions.clone()
+                <select data-testid="input-positions" prop:value=positions
                     on:change=move |ev| p.positions.set.set(Some(event_target_value(&ev)))>
                     <option value="all">"all (aligned)"</option>
                     <option value="last">"last token"</option>
                     <option value="mean">"mean"</option>
                 </select>
-            }.into_any(), s.positions.clone()),
-            numeric(p, "rank", "LoRA rank", p.rank, s.rank, "1"),
-            numeric(p, "alpha", "LoRA alpha", p.alpha, s.alpha, "any"),
-            numeric(p, "lr", "learning rate", p.lr, s.lr, "any"),
-            numeric(p, "steps", "steps", p.steps, s.steps, "1"),
-            numeric(p, "batch", "pairs per step", p.batch, s.batch, "1"),
-            numeric(p, "seed", "seed", p.seed, s.seed, "1"),
-            numeric(p, "every", "deception check every (steps, 0 = off)", p.every, p.every(lab.on_cpu()), "1"),
+            }.into_any(), positions),
+            numeric(p, "rank", "LoRA rank", p.rank, rank, "1"),
+            numeric(p, "alpha", "LoRA alpha", p.alpha, alpha, "any"),
+            numeric(p, "lr", "learning rate", p.lr, lr, "any"),
+            numeric(p, "steps", "steps", p.steps, steps, "1"),
+            numeric(p, "batch", "pairs per step", p.batch, batch, "1"),
+            numeric(p, "seed", "seed", p.seed, seed, "1"),
+            numeric(p, "every", "deception check every (steps, 0 = off)", p.every, every, "1"),
             control(p, "objective", "loss", view! {
-                <select data-testid="input-objective" prop:value=s.objective.clone()
+                <select data-testid="input-objective" prop:value=objective
                     on:change=move |ev| p.objective.set.set(Some(event_target_value(&ev)))>
                     <option value="soo-mse">"SOO: MSE of activations (the paper)"</option>
                     <option value="logit-kl">"SOO: KL of the logits (the authors' code)"</option>
                     <option value="exposure">"control: the same prompts, no SOO term"</option>
                     <option value="sham">"control: neutral text"</option>
                 </select>
-            }.into_any(), s.objective.clone()),
+            }.into_any(), objective),
         ]
     };
     let start = move |_| {
