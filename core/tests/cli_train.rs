@@ -359,5 +359,27 @@ fn merged_export_computes_what_the_adapter_computes() {
         size(&half),
         size(&adapter)
     );
+    // `--adapter` twice stacks them into one adapter that does what the two do in turn (here
+    // the same one twice: its change to the weights, doubled).
+    let twice = out.join("twice");
+    let adapter_arg = adapter.to_str().unwrap();
+    export_adapter(&twice, &["--adapter", adapter_arg]);
+    let stacked = top_logits(&["--model", model, "--adapter", twice.to_str().unwrap()]);
+    let in_turn = top_logits(&[
+        "--model",
+        model,
+        "--adapter",
+        adapter_arg,
+        "--adapter",
+        adapter_arg,
+    ]);
+    assert_ne!(
+        stacked, with_adapter,
+        "stacking should apply the adapter again"
+    );
+    for ((id_s, s), (id_t, t)) in stacked.iter().zip(&in_turn) {
+        assert_eq!(id_s, id_t);
+        assert!((s - t).abs() < 1e-3, "stacked {s} vs in turn {t}");
+    }
     let _ = std::fs::remove_dir_all(&out);
 }

