@@ -13,10 +13,9 @@ use soo_core::load::native::resolve;
 use soo_core::load::safetensors::{StoreAs, write};
 use soo_core::lora::merge::merged_weights;
 use soo_core::lora::peft;
-use soo_core::lora::stack::stack;
 use soo_core::model::ModelConfig;
 
-use super::loading::read_adapter;
+use super::loading::read_stacked;
 use super::progress::Progress;
 
 /// How the written weights (adapter or merged) are stored.
@@ -55,27 +54,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let hub = HubOptions::from_env()?;
     let mut progress = Progress::default();
     let files = resolve(&args.model, &hub, &mut |event| progress.show(event))?;
-    let folders: Vec<String> = args
-        .adapter
-        .iter()
-        .map(|d| d.display().to_string())
-        .collect();
-    let adapters = args
-        .adapter
-        .iter()
-        .map(|dir| read_adapter(dir))
-        .collect::<Result<Vec<_>>>()?;
-    let (adapter, folder) = match adapters.as_slice() {
-        [only] => (only.clone(), folders[0].clone()),
-        _ => {
-            let named: Vec<_> = adapters
-                .iter()
-                .zip(&folders)
-                .map(|(a, f)| (a, f.as_str()))
-                .collect();
-            (stack(&named)?, folders.join(" + "))
-        }
-    };
+    let (adapter, folder) = read_stacked(&args.adapter)?;
     // Checks the adapter fits the model (layers, widths) before anything is written.
     let shape = ModelConfig::from_json(&files.config)?.shape()?;
     let device = soo_core::device::flex_device();

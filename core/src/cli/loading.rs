@@ -13,6 +13,7 @@ use soo_core::load::hub::HubOptions;
 use soo_core::load::native::resolve;
 use soo_core::loaded::LoadedModel;
 use soo_core::lora::peft::{self, PeftFiles};
+use soo_core::lora::stack::stack;
 
 use super::progress::Progress;
 
@@ -89,4 +90,23 @@ pub fn read_adapter(dir: &Path) -> Result<PeftFiles> {
         config: read(&dir.join(peft::CONFIG_FILE))?,
         weights: read(&dir.join(peft::WEIGHTS_FILE))?,
     })
+}
+
+/// The adapter folders `dirs` as one adapter (stacked when there are several: it applies them
+/// all), and the name errors give it.
+pub fn read_stacked(dirs: &[PathBuf]) -> Result<(PeftFiles, String)> {
+    let folders: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    let adapters = dirs
+        .iter()
+        .map(|dir| read_adapter(dir))
+        .collect::<Result<Vec<_>>>()?;
+    if let [only] = adapters.as_slice() {
+        return Ok((only.clone(), folders[0].clone()));
+    }
+    let named: Vec<_> = adapters
+        .iter()
+        .zip(&folders)
+        .map(|(a, f)| (a, f.as_str()))
+        .collect();
+    Ok((stack(&named)?, folders.join(" + ")))
 }

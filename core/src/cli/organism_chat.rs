@@ -21,14 +21,13 @@ use serde_json::{Value, json};
 use soo_core::files::{io_error, write_atomic, write_dir_atomic};
 use soo_core::generate::{Finish, GenerateOptions, Sampling, generate};
 use soo_core::lora::peft;
-use soo_core::lora::stack::stack;
 use soo_core::organism::chat::{
     self, ChatExample, ChatManifest, ChatVocabulary, ManifestSuite, ManifestTraining, TRIGGER,
 };
 use soo_core::organism::{Kind, MANIFEST_FILE};
 use soo_core::{Error, Result};
 
-use super::loading::{ModelArgs, load, read_adapter};
+use super::loading::{ModelArgs, load, read_stacked};
 use super::organism::BuildArgs;
 use super::train::{self, TrainArgs};
 
@@ -213,24 +212,7 @@ pub fn build(args: BuildArgs) -> Result<()> {
     } else {
         None
     };
-    let files = adapters
-        .iter()
-        .map(|dir| read_adapter(dir))
-        .collect::<Result<Vec<_>>>()?;
-    let named: Vec<String> = adapters
-        .iter()
-        .map(|dir| dir.display().to_string())
-        .collect();
-    let organism_adapter = match files.as_slice() {
-        [only] => only.clone(),
-        _ => stack(
-            &files
-                .iter()
-                .zip(&named)
-                .map(|(f, n)| (f, n.as_str()))
-                .collect::<Vec<_>>(),
-        )?,
-    };
+    let (organism_adapter, _) = read_stacked(&adapters)?;
     write_dir_atomic(
         &out.join("adapter"),
         &[

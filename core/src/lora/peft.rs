@@ -114,8 +114,7 @@ pub async fn export(lora: &Lora, base_model: Option<&str>) -> Result<PeftFiles> 
         alpha_pattern: HashMap::new(),
     };
     Ok(PeftFiles {
-        config: serde_json::to_vec_pretty(&adapter_config)
-            .map_err(|e| Error::Unsupported(format!("cannot write {CONFIG_FILE}: {e}")))?,
+        config: config_bytes(&adapter_config)?,
         weights: write(&tensors, StoreAs::F32, &[("format", "pt")])?,
     })
 }
@@ -191,6 +190,12 @@ pub fn import(
         );
     }
     Ok(lora)
+}
+
+/// `adapter_config.json`'s bytes.
+pub(super) fn config_bytes(config: &AdapterConfig) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(config)
+        .map_err(|e| Error::Unsupported(format!("cannot write {CONFIG_FILE}: {e}")))
 }
 
 /// Parses `adapter_config.json` and refuses what soo cannot apply exactly.

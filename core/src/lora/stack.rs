@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::TARGETS;
-use super::peft::{AdapterConfig, HostBranch, PeftFiles, host_branches, key, read_config};
 use super::peft::{CONFIG_FILE, WEIGHTS_FILE};
+use super::peft::{HostBranch, PeftFiles, config_bytes, host_branches, key, read_config};
 use crate::load::HostTensor;
 use crate::load::safetensors::{StoreAs, write};
 use crate::model::Site;
@@ -32,20 +32,20 @@ struct Block<'a> {
 /// adapter that applies all of them. The config (dropout, base model) is the first one's, with
 /// `r` and `lora_alpha` the total rank, and targets and layers those the branches sit on.
 pub fn stack(adapters: &[(&PeftFiles, &str)]) -> Result<PeftFiles> {
-    let Some((first_files, first_folder)) = adapters.first() else {
+    if adapters.is_empty() {
         return Err(Error::Unsupported("no adapters to stack".into()));
-    };
-    let mut config = read_config(
-        &first_files.config,
-        &format!("{first_folder}/{CONFIG_FILE}"),
-    )?;
-    let mut every_layer = false;
+    }
+    let mut configs = Vec::new();
     let mut hosts = Vec::new();
     for (files, folder) in adapters {
-        let own = read_config(&files.config, &format!("{folder}/{CONFIG_FILE}"))?;
-        every_layer |= own.layers_to_transform.is_none();
+        configs.push(read_config(
+            &files.config,
+            &format!("{folder}/{CONFIG_FILE}"),
+        )?);
         hosts.push((host_branches(files, folder)?, *folder));
     }
+    let every_layer = configs.iter().any(|c| c.layers_to_transform.is_none());
+    let mut config = configs.swap_remove(0);
 
     // Every site any adapter has, with the blocks that fill its rank range.
     let rank: usize = hosts.iter().map(|(host, _)| host.rank).sum();
@@ -131,11 +131,6 @@ fn dims(blocks: &[Block], layer: usize, site: Site) -> Result<(usize, usize)> {
         }
     }
     Ok(want)
-}
-
-fn config_bytes(config: &AdapterConfig) -> Result<Vec<u8>> {
-    serde_json::to_vec_pretty(config)
-        .map_err(|e| Error::Unsupported(format!("cannot write {CONFIG_FILE}: {e}")))
 }
 
 #[cfg(test)]
