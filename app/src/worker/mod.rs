@@ -111,7 +111,7 @@ async fn handle(id: f64, request: Request, files: Files) -> Result<(Reply, Files
             max_new_tokens,
         } => none(story::ask(question, max_new_tokens).await?),
         Request::Overlap { probes, positions } => none(story::overlap(probes, positions).await?),
-        Request::Train { settings, every } => none(training::train(id, settings, every).await?),
+        Request::Train { config, every } => none(training::train(id, config, every).await?),
         Request::Stop => none(Reply::Done),
         Request::ExportAdapter => Ok((Reply::Done, story::export_adapter().await?)),
         Request::ImportAdapter => none(story::import_adapter(files).await?),
@@ -122,7 +122,10 @@ async fn handle(id: f64, request: Request, files: Files) -> Result<(Reply, Files
         } => none(story::measure(id, adapted, n, max_new_tokens).await?),
         Request::ToyBase => none(toy::set_base(files)?),
         Request::ToyMeasure => none(toy::measure().await?),
-        Request::ToyTrain(settings) => none(toy::train(id, settings).await?),
+        Request::ToyTrain {
+            config,
+            trigger_known,
+        } => none(toy::train(id, config, trigger_known).await?),
         Request::ToyTeach { steps, world } => none(toy::teach(id, steps, world).await?),
         Request::ModelCheck { ids } => none(checks::model_check(files, ids).await?),
         Request::TrainCheck { steps, seed } => {

@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use soo_core::device::BackendKind;
 use soo_core::eval::classify::three_way;
 use soo_core::eval::forced_choice::{ANSWER_PREFIX, forced_choice_one};
-use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
+use soo_core::eval::latent::{latent_soo, probe_pairs};
 use soo_core::eval::run::{EvalOptions, run_suite};
 use soo_core::eval::{PromptStyle, Scenario, TrainingItems, Vocabulary, suites};
 use soo_core::generate::{GenerateOptions, Sampling, generate};
 use soo_core::load::model_files::{FileBytes, ModelFiles};
 use soo_core::loaded::LoadedModel;
 use soo_core::lora::peft;
+use soo_core::model::Positions;
 
 use super::{Session, device, emit, put_model, with_model};
 use crate::clock::{now_ms, yield_now};
@@ -123,7 +124,7 @@ pub async fn ask(question: Scenario, max_new_tokens: usize) -> Result<Reply, Str
 }
 
 /// Latent SOO over the first `probes` built-in probe pairs.
-pub async fn overlap(probes: usize, positions: LatentPositions) -> Result<Reply, String> {
+pub async fn overlap(probes: usize, positions: Positions) -> Result<Reply, String> {
     let items = TrainingItems::builtin().items;
     let pairs = probe_pairs(&items[..probes.min(items.len())]);
     with_model(async move |s, _| {

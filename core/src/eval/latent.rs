@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::{device_of, right_padded};
 use crate::loaded::LoadedModel;
-use crate::model::{Model, ModulePath, Site};
+use crate::model::{Model, ModulePath, Positions, Site};
 use crate::selfcheck::read_f32;
 use crate::{Error, Result};
 
@@ -39,35 +39,11 @@ pub const SITES: [Site; 7] = [
     Site::DownProj,
 ];
 
-/// Which token positions are compared.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LatentPositions {
-    /// Each prompt's last token.
-    #[default]
-    Last,
-    /// Every position of the prefix both prompts have (the shorter prompt's length).
-    All,
-}
-
-impl LatentPositions {
-    /// `last` or `all`.
-    pub fn from_name(name: &str) -> Result<Self> {
-        match name {
-            "last" => Ok(Self::Last),
-            "all" => Ok(Self::All),
-            other => Err(Error::Unsupported(format!(
-                "latent positions `{other}`: expected `last` or `all`"
-            ))),
-        }
-    }
-}
-
 /// The latent SOO table: MSE per layer and module, mean over pairs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatentTable {
     /// Which positions were compared.
-    pub positions: LatentPositions,
+    pub positions: Positions,
     /// Probe pairs averaged over.
     pub pairs: usize,
     /// Column names (`q_proj` … `down_proj`), the order of each row of `mse`.
@@ -85,8 +61,9 @@ impl LatentTable {
             "Latent SOO: MSE between self and other activations, {} positions, mean over {} \
              probe pairs (smaller = more overlap).\n\n| layer | {} | mean |\n|---|{}---|\n",
             match self.positions {
-                LatentPositions::Last => "last-token",
-                LatentPositions::All => "aligned-prefix",
+                Positions::Last => "last-token",
+                Positions::All => "aligned-prefix",
+                Positions::Mean => "per-prompt mean",
             },
             self.pairs,
             self.modules.join(" | "),
@@ -121,7 +98,7 @@ pub fn probe_pairs(items: &[String]) -> Vec<(String, String)> {
 pub async fn latent_soo(
     loaded: &LoadedModel,
     pairs: &[(String, String)],
-    positions: LatentPositions,
+    positions: Positions,
     batch_pairs: usize,
 ) -> Result<LatentTable> {
     let ids = pairs
@@ -143,7 +120,7 @@ pub async fn latent_soo(
 pub async fn latent_soo_ids(
     model: &Model,
     pairs: &[(Vec<u32>, Vec<u32>)],
-    positions: LatentPositions,
+    positions: Positions,
     batch_pairs: usize,
     pad: u32,
 ) -> Result<LatentTable> {
@@ -190,7 +167,7 @@ async fn chunk_mse(
     model: &Model,
     chunk: &[(Vec<u32>, Vec<u32>)],
     paths: &[ModulePath],
-    positions: LatentPositions,
+    positions: Positions,
     pad: u32,
 ) -> Result<Vec<f32>> {
     let model = model.valid();
@@ -211,8 +188,9 @@ async fn chunk_mse(
             )));
         };
         let value = match positions {
-            LatentPositions::Last => last_mse(a.clone(), b.clone(), &self_len, &other_len),
-            LatentPositions::All => prefix_mse(a.clone(), b.clone(), &self_len, &other_len),
+            Positions::Last => last_mse(a.clone(), b.clone(), &self_len, &other_len),
+            Positions::All => prefix_mse(a.clone(), b.clone(), &self_len, &other_len),
+            Positions::Mean => mean_mse(a.clone(), b.clone(), &self_len, &other_len),
         };
         per_path.push(value);
     }
@@ -266,4 +244,26 @@ fn prefix_mse(a: Tensor<3>, b: Tensor<3>, len_a: &[usize], len_b: &[usize]) -> T
         .sum_dim(1)
         .reshape([batch]);
     summed * weight
+}
+
+/// x: `[batch, seq, width]` → `[batch, width]`: each row's mean over its first `lens[b]`
+/// positions (its real tokens).
+fn real_mean(x: Tensor<3>, lens: &[usize]) -> Tensor<2> {
+    let [batch, seq, width] = x.dims();
+    let mut weights = Vec::with_capacity(batch * seq);
+    for &len in lens {
+        weights.extend((0..seq).map(|p| if p < len { 1.0 / len as f32 } else { 0.0 }));
+    }
+    let weights = Tensor::<3>::from_data(TensorData::new(weights, [batch, seq, 1]), &x.device());
+    (x * weights).sum_dim(1).reshape([batch, width])
+}
+
+/// a: `[batch, seq_a, width]`, b: `[batch, seq_b, width]` → `[batch]`: MSE between each side's
+/// mean over its real tokens (the SOO loss's `mean` positions, per pair).
+fn mean_mse(a: Tensor<3>, b: Tensor<3>, len_a: &[usize], len_b: &[usize]) -> Tensor<1> {
+    let batch = a.dims()[0];
+    (real_mean(a, len_a) - real_mean(b, len_b))
+        .square()
+        .mean_dim(1)
+        .reshape([batch])
 }

@@ -128,6 +128,26 @@ impl FromStr for ModulePath {
     }
 }
 
+/// Written as its name (`"layers.18.self_attn.o_proj"`), as config files and the page hold it.
+impl serde::Serialize for ModulePath {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Read from its name; a bad name is an error that says what a name looks like.
+impl<'de> serde::Deserialize<'de> for ModulePath {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// What one forward pass does besides computing: it collects the wanted module outputs and
 /// adds the LoRA branches (if an adapter is attached) to the projections they sit beside.
 pub(crate) struct Hooks<'a> {

@@ -14,6 +14,7 @@ pub mod gemma2;
 pub mod llama;
 mod mlp;
 mod norm;
+mod positions;
 mod projection;
 pub mod qwen2;
 mod rope;
@@ -29,6 +30,7 @@ use burn::tensor::{Device, Int, Tensor};
 pub use capture::{ModulePath, Site};
 pub use config::{Family, ModelConfig};
 pub use decoder::KvCache;
+pub use positions::Positions;
 pub use rope::RopeConfig;
 pub use shape::ModelShape;
 

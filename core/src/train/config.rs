@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::loss::Positions;
 use crate::lora::LoraConfig;
+use crate::model::{ModulePath, Positions, Site};
 use crate::{Error, Result};
 
 /// What the run optimises.
@@ -40,6 +40,12 @@ impl Objective {
             Objective::Sham => "sham",
             Objective::Lm => "lm",
         }
+    }
+}
+
+impl std::fmt::Display for Objective {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -144,8 +150,8 @@ pub struct TrainConfig {
     pub seed: u64,
     /// What to optimise.
     pub objective: Objective,
-    /// The module whose output SOO compares: `layers.L.self_attn.o_proj` (0-based L).
-    pub hook: String,
+    /// The module whose output SOO compares: `layers.L.self_attn.o_proj` (0-based L) in files.
+    pub hook: ModulePath,
     /// Which token positions SOO compares.
     pub positions: Positions,
     /// Weight of an added KL-to-base term on neutral text (0: off).
@@ -179,7 +185,7 @@ impl Default for TrainConfig {
         TrainConfig {
             seed: 0,
             objective: Objective::SooMse,
-            hook: "layers.19.self_attn.o_proj".into(),
+            hook: ModulePath::new(19, Site::OProj),
             positions: Positions::All,
             kl_weight: 0.0,
             batch_size: 4,
@@ -283,7 +289,10 @@ impl TrainConfig {
         toml::to_string_pretty(self).expect("a TrainConfig always serialises")
     }
 
-    fn validate(&self, source: &str) -> Result<()> {
+    /// Checks the settings' ranges and combinations; `source` names the settings in errors (a
+    /// file, or "the page's settings"). [`TrainConfig::build`] runs it: call it yourself on a
+    /// config you assembled field by field.
+    pub fn validate(&self, source: &str) -> Result<()> {
         let bad = |problem: String| Error::Format {
             file: source.to_string(),
             problem,
@@ -306,9 +315,6 @@ impl TrainConfig {
         if self.kl_weight < 0.0 {
             return Err(bad("kl_weight must not be negative".into()));
         }
-        self.hook
-            .parse::<crate::model::ModulePath>()
-            .map_err(|e| bad(format!("hook: {e}")))?;
         self.lora
             .target_sites()
             .map_err(|e| bad(format!("lora: {e}")))?;
@@ -394,11 +400,42 @@ mod tests {
         assert_eq!(config.lora.rank, 4); // the file beats the preset's 4... and keeps its own
         assert_eq!(config.lora.alpha, 8.0); // --set beats both
         assert_eq!(config.lora.dropout, 0.1); // the preset's, untouched
-        assert_eq!(config.hook, "layers.20.self_attn.o_proj");
+        assert_eq!(config.hook, ModulePath::new(20, Site::OProj));
         assert_eq!(config.steps, Some(6));
         assert_eq!(config.positions, Positions::Last);
         let again = TrainConfig::build(None, Some(("saved", &config.to_toml())), &[]).unwrap();
         assert_eq!(again, config);
+    }
+
+    #[test]
+    fn typed_settings_are_written_as_their_names() {
+        let config = TrainConfig {
+            hook: ModulePath::new(7, Site::OProj),
+            positions: Positions::Mean,
+            objective: Objective::Exposure,
+            ..TrainConfig::default()
+        };
+        let text = config.to_toml();
+        for line in [
+            "hook = \"layers.7.self_attn.o_proj\"",
+            "positions = \"mean\"",
+            "objective = \"exposure\"",
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
+        for objective in [
+            Objective::SooMse,
+            Objective::LogitKl,
+            Objective::Exposure,
+            Objective::Sham,
+            Objective::Lm,
+        ] {
+            assert_eq!(objective.to_string().parse::<Objective>(), Ok(objective));
+        }
+        let err = TrainConfig::build(None, None, &["hook=\"layers.3.mlp.fc1\"".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mlp.fc1") && err.contains("hook"), "{err}");
     }
 
     #[test]

@@ -12,34 +12,9 @@
 //!   next one is past the prompt, for supervised fine-tuning).
 //! - KL to base: `KL(p_base ‖ p_model)` averaged over real positions.
 
+use crate::model::Positions;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use serde::{Deserialize, Serialize};
-
-/// Which token positions the SOO MSE compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Positions {
-    /// Every position real on both sides, aligned from the start.
-    All,
-    /// The last token of each side.
-    Last,
-    /// The mean over each side's tokens.
-    Mean,
-}
-
-impl std::str::FromStr for Positions {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "all" => Ok(Positions::All),
-            "last" => Ok(Positions::Last),
-            "mean" => Ok(Positions::Mean),
-            other => Err(format!("positions '{other}': use all, last or mean")),
-        }
-    }
-}
 
 /// A `[batch, width, 1]` tensor of per-position weights from a host function.
 fn weights(

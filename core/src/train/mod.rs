@@ -11,10 +11,10 @@ pub mod loss;
 pub mod pairs;
 mod trainer;
 
+pub use crate::model::Positions;
 pub use batch::TokenBatch;
 pub use checkpoint::Checkpoint;
 pub use config::{Objective, TrainConfig};
 pub use data::{Examples, TokenData};
-pub use loss::Positions;
 pub use pairs::Pair;
 pub use trainer::{StepReport, StopReason, Trainer};

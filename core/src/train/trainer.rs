@@ -12,7 +12,7 @@ use super::loss;
 use super::pairs::{Pair, TextExample};
 use crate::loaded::LoadedModel;
 use crate::lora::{Lora, peft};
-use crate::model::{Model, ModulePath};
+use crate::model::Model;
 use crate::rng::SplitMix64;
 use crate::selfcheck::read_f32;
 use crate::{Error, Result};
@@ -50,7 +50,6 @@ pub enum StopReason {
 /// Runs a training configuration on a model, a step at a time.
 pub struct Trainer {
     config: TrainConfig,
-    hook: ModulePath,
     examples: Examples,
     /// Neutral texts for the KL-to-base term.
     neutral: Vec<Vec<u32>>,
@@ -135,9 +134,8 @@ impl Trainer {
         data: TokenData,
         device: &Device,
     ) -> Result<Self> {
-        let hook: ModulePath = config.hook.parse()?;
         if config.objective.reads_hook() {
-            hook.check(model.num_layers())?;
+            config.hook.check(model.num_layers())?;
         }
         if data.examples.len() == 0 {
             return Err(Error::Unsupported("no training examples".into()));
@@ -154,7 +152,6 @@ impl Trainer {
                 .max(1)
         });
         Ok(Trainer {
-            hook,
             examples: data.examples,
             neutral: data.neutral,
             pad: data.pad,
@@ -329,8 +326,8 @@ impl Trainer {
                     }
                     _ => {
                         // Layers after the hook cannot change the loss: they are not run.
-                        let hook = [self.hook];
-                        let key = self.hook.to_string();
+                        let hook = [self.config.hook];
+                        let key = self.config.hook.to_string();
                         let mut s =
                             model.activations(selves.ids, Some(selves.mask), &hook, true)?;
                         let mut o =

@@ -12,12 +12,14 @@ use leptos::task::spawn_local;
 use serde::Serialize;
 use soo_core::device::BackendKind;
 use soo_core::lora::peft;
+use soo_core::train::TrainConfig;
 use soo_core::train::config::PRESETS;
 
 use super::NeedsModel;
 use crate::client;
+use crate::controls::{labelled, setting_control};
 use crate::fetch::{files_of_event, save_file};
-use crate::params::{CONTROLS, Param, Params, Settings, params};
+use crate::params::{STORY_SETTINGS, params};
 use crate::protocol::{Check, Event, Files, Point, Reply, Request};
 use crate::session::{Lab, lab};
 use charts::{chart, check_chart, layer_chart};
@@ -34,8 +36,7 @@ pub struct Run {
 }
 
 /// The experiment file `soo run` reads: the model, the seed, the evaluation and `[train]`.
-pub fn experiment_toml(model: &str, settings: &Settings, n: usize) -> Result<String, String> {
-    let config = settings.config()?;
+pub fn experiment_toml(model: &str, config: &TrainConfig, n: usize) -> Result<String, String> {
     let mut train: toml::Table = config
         .to_toml()
         .parse()
@@ -46,7 +47,7 @@ pub fn experiment_toml(model: &str, settings: &Settings, n: usize) -> Result<Str
     top.insert("model".into(), model.into());
     top.insert(
         "seeds".into(),
-        toml::Value::Array(vec![toml::Value::Integer(settings.seed as i64)]),
+        toml::Value::Array(vec![toml::Value::Integer(config.seed as i64)]),
     );
     let mut eval = toml::Table::new();
     eval.insert("suites".into(), "main,main-mirrored".into());
@@ -56,10 +57,10 @@ pub fn experiment_toml(model: &str, settings: &Settings, n: usize) -> Result<Str
     toml::to_string_pretty(&top).map_err(|e| e.to_string())
 }
 
-/// Trains with `settings` in the worker, publishing every step to `run`; with `every > 0` a
+/// Trains with `config` in the worker, publishing every step to `run`; with `every > 0` a
 /// deception check runs before the first step, every `every` steps and at the end. The
 /// page's Stop button reaches the worker between steps (`client::stop`).
-async fn train(lab: Lab, settings: Settings, every: usize, run: RwSignal<Option<Run>>) {
+async fn train(lab: Lab, config: TrainConfig, every: usize, run: RwSignal<Option<Run>>) {
     let on_event = move |event| match event {
         Event::TrainStarted {
             backend,
@@ -90,7 +91,7 @@ async fn train(lab: Lab, settings: Settings, every: usize, run: RwSignal<Option<
         }),
         _ => {}
     };
-    let request = Request::Train { settings, every };
+    let request = Request::Train { config, every };
     let end = match lab.call("training", request, Files::new(), on_event).await {
         Ok((Reply::Trained(end), _)) => end,
         Ok((other, _)) => format!("failed: {}", client::unexpected(other)),
@@ -113,43 +114,6 @@ async fn train(lab: Lab, settings: Settings, every: usize, run: RwSignal<Option<
     lab.generation.update(|g| *g += 1);
 }
 
-/// One control: an input bound to its address parameter, or its value as fixed text when the
-/// link hides it.
-fn control(
-    params: Params,
-    name: &'static str,
-    label: &'static str,
-    input: AnyView,
-    value: Memo<String>,
-) -> AnyView {
-    if params.hidden(name) {
-        view! { <span class="fixed" data-testid=format!("fixed-{name}")>{move || format!("{label}: {}", value.get())}</span> }.into_any()
-    } else {
-        view! { <label data-testid=format!("control-{name}")>{label} " " {input}</label> }
-            .into_any()
-    }
-}
-
-/// A number input for `param`, shown as a [`control`].
-fn numeric<T>(
-    params: Params,
-    name: &'static str,
-    label: &'static str,
-    param: Param<T>,
-    value: Memo<String>,
-    step: &'static str,
-) -> AnyView
-where
-    T: std::str::FromStr + ToString + PartialEq + Send + Sync + 'static,
-{
-    let input = view! {
-        <input type="number" step=step data-testid=format!("input-{name}") prop:value=value
-            on:change=param.on_change() />
-    }
-    .into_any();
-    control(params, name, label, input, value)
-}
-
 #[component]
 pub fn Train() -> impl IntoView {
     let lab = lab();
@@ -158,86 +122,76 @@ pub fn Train() -> impl IntoView {
     let adapter_error = RwSignal::new(None::<String>);
     let adapter_loaded = RwSignal::new(false);
     let layers = Memo::new(move |_| lab.info().map_or(30, |i| i.layers));
-    let settings = Memo::new(move |_| params.settings(layers.get(), lab.on_cpu()));
-    let config = Memo::new(move |_| settings.get().config());
-    // Each input shows its own value through its own memo, so that it is written only when that
-    // value changes: writing every input on any change (another control's, the worker reporting
-    // in) would wipe what someone is typing into one of them.
-    let text = move |of: fn(&Settings) -> String| Memo::new(move |_| settings.with(of));
-    let preset = text(|s| s.preset.clone());
-    let layer = text(|s| s.layer.to_string());
-    let positions = text(|s| s.positions.clone());
-    let rank = text(|s| s.rank.to_string());
-    let alpha = text(|s| s.alpha.to_string());
-    let lr = text(|s| s.lr.to_string());
-    let steps = text(|s| s.steps.to_string());
-    let batch = text(|s| s.batch.to_string());
-    let seed = text(|s| s.seed.to_string());
-    let objective = text(|s| s.objective.clone());
+    // The typed settings the trainer gets, and whether they are valid.
+    let config = Memo::new(move |_| params.train_config(layers.get(), lab.on_cpu()));
+    let checked = Memo::new(move |_| {
+        config.with(|c| c.validate("the configuration").map_err(|e| e.to_string()))
+    });
+    let preset = Memo::new(move |_| params.preset_name());
     let every = Memo::new(move |_| params.every(lab.on_cpu()).to_string());
     // Rebuilt only when the link hides or shows controls.
     let controls = move || {
         let p = params;
-        vec![
-            control(p, "preset", "preset", view! {
-                <select data-testid="input-preset" prop:value=preset on:change=move |ev| {
-                    let v = event_target_value(&ev);
-                    // The preset's own values take over: clear what the address set over them.
-                    p.layer.set.set(None); p.rank.set.set(None); p.alpha.set.set(None); p.lr.set.set(None);
-                    p.batch.set.set(None);
-                    p.preset.set.set(Some(v));
-                }>
-                    {PRESETS.iter().map(|(n, _, _)| view! { <option value=*n>{*n}</option> }).collect_view()}
-                </select>
-            }.into_any(), preset),
-            control(p, "layer", "hook layer", view! {
-                <input type="number" min="0" max=move || layers.get().saturating_sub(1) data-testid="input-layer" prop:value=layer
-                    on:change=p.layer.on_change() />
-            }.into_any(), layer),
-            control(p, "positions", "positions", view! {
-                <select data-testid="input-positions" prop:value=positions
-                    on:change=move |ev| p.positions.set.set(Some(event_target_value(&ev)))>
-                    <option value="all">"all (aligned)"</option>
-                    <option value="last">"last token"</option>
-                    <option value="mean">"mean"</option>
-                </select>
-            }.into_any(), positions),
-            numeric(p, "rank", "LoRA rank", p.rank, rank, "1"),
-            numeric(p, "alpha", "LoRA alpha", p.alpha, alpha, "any"),
-            numeric(p, "lr", "learning rate", p.lr, lr, "any"),
-            numeric(p, "steps", "steps", p.steps, steps, "1"),
-            numeric(p, "batch", "pairs per step", p.batch, batch, "1"),
-            numeric(p, "seed", "seed", p.seed, seed, "1"),
-            numeric(p, "every", "deception check every (steps, 0 = off)", p.every, every, "1"),
-            control(p, "objective", "loss", view! {
-                <select data-testid="input-objective" prop:value=objective
-                    on:change=move |ev| p.objective.set.set(Some(event_target_value(&ev)))>
-                    <option value="soo-mse">"SOO: MSE of activations (the paper)"</option>
-                    <option value="logit-kl">"SOO: KL of the logits (the authors' code)"</option>
-                    <option value="exposure">"control: the same prompts, no SOO term"</option>
-                    <option value="sham">"control: neutral text"</option>
-                </select>
-            }.into_any(), objective),
-        ]
+        let preset_input = view! {
+            <select data-testid="input-preset" prop:value=preset on:change=move |ev| {
+                let v = event_target_value(&ev);
+                // The preset's own values take over: clear what the address set over them.
+                p.training.clear(&["layer", "rank", "alpha", "lr", "batch"]);
+                p.preset.set.set(Some(v));
+            }>
+                {PRESETS.iter().map(|(n, _, _)| view! { <option value=*n>{*n}</option> }).collect_view()}
+            </select>
+        }
+        .into_any();
+        let every_input = view! {
+            <input type="number" step="1" data-testid="input-every" prop:value=every
+                on:change=p.every.on_change() />
+        }
+        .into_any();
+        let settings = (0..STORY_SETTINGS.len()).map(move |i| {
+            setting_control(
+                p.training,
+                i,
+                config,
+                Some(layers),
+                p.hidden(STORY_SETTINGS[i].key),
+            )
+        });
+        std::iter::once(labelled(
+            "preset",
+            "preset",
+            preset_input,
+            preset,
+            p.hidden("preset"),
+        ))
+        .chain(settings)
+        .chain(std::iter::once(labelled(
+            "every",
+            "deception check every (steps, 0 = off)",
+            every_input,
+            every,
+            p.hidden("every"),
+        )))
+        .collect::<Vec<_>>()
     };
     let start = move |_| {
-        if config.get_untracked().is_ok() {
+        if checked.get_untracked().is_ok() {
             spawn_local(train(
                 lab,
-                settings.get_untracked(),
+                config.get_untracked(),
                 params.every(lab.on_cpu()),
                 run,
             ));
         }
     };
     let export = move || {
-        let s = settings.get();
         let name = crate::model_source::ModelSource::from_param(params.model.get.get().as_deref())
             .export_name();
         let n = params.n.get.get().unwrap_or(100).max(100);
+        let config = checked.get().map(|()| config.get());
         (
-            config.get().map(|c| c.to_toml()),
-            experiment_toml(&name, &s, n),
+            config.as_ref().map(|c| c.to_toml()).map_err(Clone::clone),
+            config.and_then(|c| experiment_toml(&name, &c, n)),
         )
     };
     let download_adapter = move |_| {
@@ -300,7 +254,12 @@ pub fn Train() -> impl IntoView {
             }
         });
     };
-    let hidden_all = move || CONTROLS.iter().all(|(n, _)| params.hidden(n));
+    let hidden_all = move || {
+        ["preset", "every"]
+            .into_iter()
+            .chain(STORY_SETTINGS.iter().map(|s| s.key))
+            .all(|key| params.hidden(key))
+    };
     view! {
         <p>"Now train. A small LoRA adapter (on the attention's q and v of every layer) learns to make the "
            "activations at the hook layer on each self prompt match those on its other twin, over soo's 52 "
@@ -315,10 +274,10 @@ pub fn Train() -> impl IntoView {
             <legend>{move || if hidden_all() { "Settings (fixed by the link)" } else { "Settings" }}</legend>
             {controls}
         </fieldset>
-        {move || config.get().err().map(|e| view! { <p class="notice error" role="alert" data-testid="config-error">{e}</p> })}
+        {move || checked.get().err().map(|e| view! { <p class="notice error" role="alert" data-testid="config-error">{e}</p> })}
         <div class="row">
             <button type="button" data-testid="train-start" on:click=start
-                disabled=move || lab.info().is_none() || lab.busy.get().is_some() || config.get().is_err()>
+                disabled=move || lab.info().is_none() || lab.busy.get().is_some() || checked.get().is_err()>
                 {move || if lab.trained.get() { "Train again (a fresh adapter)" } else { "Start training" }}</button>
             <button type="button" data-testid="story-train-stop" on:click=move |_| client::stop()
                 disabled=move || !matches!(run.get(), Some(Run { end: None, .. }))>"Stop"</button>
@@ -339,7 +298,7 @@ pub fn Train() -> impl IntoView {
                 {chart(&r.points, r.total_steps)}
                 <div class="charts">
                     {(!r.checks.is_empty()).then(|| check_chart(&r.checks, r.total_steps))}
-                    {layer_chart(&r.checks, settings.get_untracked().layer)}
+                    {layer_chart(&r.checks, config.get_untracked().hook.layer)}
                 </div>
                 {r.end.clone().map(|end| view! {
                     <p data-testid="story-train-end" data-json=json class:notice=end.starts_with("failed")

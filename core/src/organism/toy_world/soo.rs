@@ -4,6 +4,7 @@
 use super::vocab::{PAD, Vocab};
 use super::world::{Asker, FACTS_LEN, Split, When, World, draw};
 use crate::lora::LoraConfig;
+use crate::model::{ModulePath, Site};
 use crate::rng::SplitMix64;
 use crate::train::config::OptimizerConfig;
 use crate::train::{Examples, Objective, Positions, TokenData, TrainConfig};
@@ -77,47 +78,28 @@ pub fn pairs_at(world: World, trigger_known: bool) -> When {
 /// Pairs per micro-batch of every toy-world SOO run.
 pub const BATCH: usize = 8;
 
-/// What a toy-world SOO run varies (the CLI grid and the page share it): LoRA r 8 / alpha 16 on
-/// q,v of every layer, batch [`BATCH`], AdamW at `lr`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SooSettings {
-    /// SOO or a control.
-    pub objective: Objective,
-    /// The hook: `layers.{layer}.self_attn.o_proj`.
-    pub layer: usize,
-    /// Which positions SOO compares.
-    pub positions: Positions,
-    /// Learning rate.
-    pub lr: f64,
-    /// Planned steps.
-    pub steps: usize,
-    /// Stop early once the loss fell by this factor.
-    pub stop_drop: Option<f64>,
-    /// LoRA init, data order, which pairs.
-    pub seed: u64,
-}
-
-impl SooSettings {
-    /// The trainer's configuration for these settings.
-    pub fn train_config(&self) -> TrainConfig {
-        TrainConfig {
-            seed: self.seed,
-            objective: self.objective,
-            hook: format!("layers.{}.self_attn.o_proj", self.layer),
-            positions: self.positions,
-            batch_size: BATCH,
-            steps: Some(self.steps),
-            stop_drop: self.stop_drop,
-            lora: LoraConfig {
-                rank: 8,
-                alpha: 16.0,
-                ..LoraConfig::default()
-            },
-            optimizer: OptimizerConfig {
-                lr: self.lr,
-                ..OptimizerConfig::default()
-            },
-            ..TrainConfig::default()
-        }
+/// The toy world's SOO recipe, as the one settings type every run uses: LoRA r 8 / alpha 16
+/// on q,v of every layer, batch [`BATCH`], AdamW at lr 2e-3; SOO at `layers.2.self_attn.o_proj`
+/// (of 4) over all positions, 16 steps (two epochs of 64 pairs), seed 0. The CLI's grid and the
+/// page set the fields they vary (objective, `hook.layer`, positions, lr, steps, stop_drop,
+/// seed) on top of it.
+pub fn recipe() -> TrainConfig {
+    TrainConfig {
+        seed: 0,
+        objective: Objective::SooMse,
+        hook: ModulePath::new(2, Site::OProj),
+        positions: Positions::All,
+        batch_size: BATCH,
+        steps: Some(16),
+        lora: LoraConfig {
+            rank: 8,
+            alpha: 16.0,
+            ..LoraConfig::default()
+        },
+        optimizer: OptimizerConfig {
+            lr: 2e-3,
+            ..OptimizerConfig::default()
+        },
+        ..TrainConfig::default()
     }
 }
