@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
+use soo_core::base::tensor::read_f32;
 use soo_core::burn::tensor::{Int, Tensor, TensorData};
 use soo_core::load::hf;
-use soo_core::selfcheck::{TinyStepConfig, read_f32, run_tiny_step};
+use soo_core::selfcheck::{TinyStepConfig, run_tiny_step};
 use soo_core::train::{Examples, TokenData, TrainConfig, Trainer};
 
 use super::training::{announce, reported_step};

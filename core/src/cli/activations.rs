@@ -3,9 +3,9 @@
 //! `{"model", "backend", "module", "prompt_ids", "width", "values"}`.
 
 use clap::Args;
+use soo_core::base::tensor::read_f32;
 use soo_core::burn::tensor::{Int, Tensor, TensorData};
 use soo_core::model::ModulePath;
-use soo_core::selfcheck::read_f32;
 use soo_core::{Error, Result};
 
 use super::loading::{ModelArgs, PromptArgs, load};

@@ -14,6 +14,7 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
+use soo_core::base::files::{io_error, read_text, write_atomic};
 use soo_core::device::BackendKind;
 use soo_core::eval::capability::capability;
 use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
@@ -22,7 +23,6 @@ use soo_core::eval::{
     AnswerSuffix, PromptStyle, Scenario, ScenarioSet, Suite, TrainingItems, Vocabulary, compare,
     report, suites, svg,
 };
-use soo_core::files::{io_error, read_text, write_atomic};
 use soo_core::{Error, Result};
 
 use super::loading::{ModelArgs, Ready, load};

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use soo_core::Result;
+use soo_core::base::files::read;
 use soo_core::burn::tensor::Device;
 use soo_core::device::{BackendKind, SelectedDevice, select_device};
-use soo_core::files::read;
 use soo_core::load::hub::HubOptions;
 use soo_core::load::native::resolve;
 use soo_core::loaded::LoadedModel;

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde::Serialize;
+use soo_core::base::files::{io_error, write_atomic};
 use soo_core::burn::tensor::Device;
 use soo_core::device::BackendKind;
-use soo_core::files::{io_error, write_atomic};
 use soo_core::loaded::LoadedModel;
 use soo_core::organism::toy_world::soo::{BATCH, SooSettings, pairs_at, training_data};
 use soo_core::organism::toy_world::world::Split;

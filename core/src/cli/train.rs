@@ -17,10 +17,10 @@ use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use soo_core::base::files::{io_error, read_text, write_atomic, write_dir_atomic};
 use soo_core::eval::format::Syntax;
 use soo_core::eval::vocabulary::leakage;
 use soo_core::eval::{TrainingItems, Vocabulary};
-use soo_core::files::{io_error, read_text, write_atomic, write_dir_atomic};
 use soo_core::loaded::LoadedModel;
 use soo_core::lora::peft;
 use soo_core::train::pairs::{self, Pair};

@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::{device_of, right_padded};
 use super::format::{Syntax, located, parse};
+use crate::base::tensor::read_f32;
 use crate::loaded::LoadedModel;
 use crate::model::Model;
-use crate::selfcheck::read_f32;
 use crate::{Error, Result};
 
 const BUILTIN_PROMPTS: &str = include_str!("../../data/neutral_prompts.toml");

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::batch::device_of;
 use super::classify::Class;
 use super::scenario::Scenario;
+use crate::base::tensor::read_f32;
 use crate::loaded::LoadedModel;
 use crate::model::Model;
-use crate::selfcheck::read_f32;
 use crate::text::Message;
 use crate::{Error, Result};
 

@@ -16,9 +16,9 @@ use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{device_of, right_padded};
+use crate::base::tensor::read_f32;
 use crate::loaded::LoadedModel;
 use crate::model::{Model, ModulePath, Site};
-use crate::selfcheck::read_f32;
 use crate::{Error, Result};
 
 /// The probe's self prompt (SOO.md §6); `{item}` is a training item.

@@ -19,8 +19,8 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 pub use sample::{Sampling, argmax, sample_top_p};
 
+use crate::base::rng::SplitMix64;
 use crate::model::Model;
-use crate::rng::SplitMix64;
 use crate::{Error, Result};
 
 /// What to generate.
@@ -208,5 +208,5 @@ fn int_tensor(values: Vec<i64>, shape: [usize; 2], device: &Device) -> Tensor<2,
 pub async fn last_position(logits: Tensor<3>) -> Result<Vec<f32>> {
     let [batch, seq, vocab] = logits.dims();
     let last = logits.slice([0..batch, seq - 1..seq, 0..vocab]);
-    crate::selfcheck::read_f32(last).await
+    crate::base::tensor::read_f32(last).await
 }

@@ -10,7 +10,7 @@ use super::hf::{INDEX, SINGLE};
 use super::hub::{HubOptions, resolve_hub};
 use super::model_files::{FOLDER_FILES, FileBytes, ModelFiles};
 use super::safetensors::shard_files;
-use crate::files::io_error;
+use crate::base::files::io_error;
 use crate::{Error, Result};
 
 /// Files at least this large are memory-mapped rather than read into memory.

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 pub use linear::LoraLinear;
 
+use crate::base::rng::SplitMix64;
 use crate::model::{ModelShape, Site};
-use crate::rng::SplitMix64;
 use crate::{Error, Result};
 
 /// The linear modules a LoRA branch can sit beside, with their peft names.

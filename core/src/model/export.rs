@@ -9,8 +9,8 @@ use burn::tensor::Tensor;
 
 use super::Model;
 use crate::Result;
+use crate::base::tensor::read_f32;
 use crate::load::{HostTensor, transpose};
-use crate::selfcheck::read_f32;
 
 /// Collects each named parameter as a flat tensor with its burn shape.
 struct Collect<'a> {

@@ -10,11 +10,11 @@ use super::config::{Objective, TrainConfig};
 use super::data::{Examples, TokenData};
 use super::loss;
 use super::pairs::{Pair, TextExample};
+use crate::base::rng::SplitMix64;
+use crate::base::tensor::read_f32;
 use crate::loaded::LoadedModel;
 use crate::lora::{Lora, peft};
 use crate::model::{Model, ModulePath};
-use crate::rng::SplitMix64;
-use crate::selfcheck::read_f32;
 use crate::{Error, Result};
 
 /// What one optimizer step did.

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::vocab::Vocab;
 use super::world::{Asker, Scene, Split, When, World, draw};
 use crate::Result;
+use crate::base::rng::SplitMix64;
+use crate::base::tensor::read_f32;
 use crate::model::Model;
-use crate::rng::SplitMix64;
-use crate::selfcheck::read_f32;
 
 /// A set of scenes to ask about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use super::vocab::{BOS, EOS, PAD, Vocab};
 use super::world::World;
 use crate::Result;
+use crate::base::rng::SplitMix64;
 use crate::load::HostTensor;
 use crate::model::{Model, ModelConfig};
-use crate::rng::SplitMix64;
 
 /// The network's sizes.
 #[derive(Config, Debug, PartialEq)]

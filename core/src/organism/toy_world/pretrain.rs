@@ -8,9 +8,9 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::vocab::Vocab;
 use super::world::{Scene, World, draw_training};
+use crate::base::rng::SplitMix64;
+use crate::base::tensor::read_f32;
 use crate::model::Model;
-use crate::rng::SplitMix64;
-use crate::selfcheck::read_f32;
 use crate::train::config::OptimizerConfig;
 use crate::train::loss;
 use crate::{Error, Result};
