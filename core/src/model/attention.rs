@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use super::capture::{Hooks, Site};
+use super::hooks::{Hooks, Site};
 use super::projection::Projection;
 use super::rope;
 use super::weights::Weights;

@@ -8,7 +8,7 @@ use burn::nn::Embedding;
 use burn::tensor::{Int, Tensor};
 
 use super::attention::{Attention, AttentionSpec, LayerCache, attention_mask};
-use super::capture::{Hooks, Site};
+use super::hooks::{Hooks, Site};
 use super::mlp::{Activation, Mlp};
 use super::norm::RmsNorm;
 use super::projection::Projection;

@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::activation::silu;
 
-use super::capture::{Hooks, Site};
+use super::hooks::{Hooks, Site};
 use super::projection::Projection;
 use super::weights::Weights;
 use crate::{Error, Result};

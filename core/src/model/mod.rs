@@ -6,19 +6,15 @@
 //! or [`Model::forward_cached`] to decode a token at a time.
 
 mod attention;
-pub mod capture;
-mod config;
 mod decoder;
 mod export;
-pub mod gemma2;
-pub mod llama;
+pub mod family;
+pub mod hooks;
 mod mlp;
 mod norm;
 mod projection;
-pub mod qwen2;
 mod rope;
 mod shape;
-mod shared;
 mod weights;
 
 use std::collections::BTreeMap;
@@ -26,9 +22,9 @@ use std::collections::BTreeMap;
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor};
 
-pub use capture::{ModulePath, Site};
-pub use config::{Family, ModelConfig};
 pub use decoder::KvCache;
+pub use family::{Family, ModelConfig};
+pub use hooks::{ModulePath, Site};
 pub use rope::RopeConfig;
 pub use shape::ModelShape;
 
@@ -286,7 +282,7 @@ impl Model {
             Mode::Base => None,
             Mode::Adapted | Mode::Training => self.lora.as_ref(),
         };
-        let mut hooks = capture::Hooks::new(captures, lora, mode == Mode::Training);
+        let mut hooks = hooks::Hooks::new(captures, lora, mode == Mode::Training);
         let logits = self.decoder.forward(
             input_ids,
             attention_mask.as_ref(),

@@ -1,7 +1,7 @@
 //! The sizes of a model that LoRA and hooks need: layer count and each projection's widths.
 
-use super::capture::Site;
 use super::decoder::Spec;
+use super::hooks::Site;
 
 /// Layer count and projection widths of a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,14 @@
-//! Which family a config.json describes, and its parsed form.
+//! The model families: which one a config.json describes, and its parsed form. Each family's
+//! file reads its config.json fields into the `Spec` the shared decoder runs.
 
-use super::decoder::Spec;
-use super::shared::config_error;
-use super::{ModelShape, gemma2, llama, qwen2};
+pub mod gemma2;
+pub mod llama;
+pub mod qwen2;
+mod shared;
+
+use shared::config_error;
+use crate::model::ModelShape;
+use crate::model::decoder::Spec;
 use crate::{Error, Result};
 
 /// The model families soo runs.
