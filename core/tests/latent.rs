@@ -79,7 +79,7 @@ fn last_token_mse_matches_a_hand_computation() {
         let values: Vec<i64> = ids.iter().map(|&t| i64::from(t)).collect();
         let input = Tensor::<2, Int>::from_data(TensorData::new(values, [1, ids.len()]), &device);
         let out = model.forward(input, None, &[path]).unwrap();
-        let capture = out.captures[&path.to_string()].clone();
+        let capture = out.captures[&path].clone();
         let [_, seq, width] = capture.dims();
         capture
             .slice([0..1, seq - 1..seq, 0..width])

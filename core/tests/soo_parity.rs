@@ -116,7 +116,6 @@ fn compute(name: &str, model: &Model, e: &Expected, device: &Device) -> Tensor<1
     let selves = TokenBatch::new(&e.self_ids, 0, device).unwrap();
     let others = TokenBatch::new(&e.other_ids, 0, device).unwrap();
     let hook: ModulePath = "layers.1.self_attn.o_proj".parse().unwrap();
-    let key = hook.to_string();
     let s = model
         .forward(selves.ids.clone(), Some(selves.mask.clone()), &[hook])
         .unwrap();
@@ -142,9 +141,9 @@ fn compute(name: &str, model: &Model, e: &Expected, device: &Device) -> Tensor<1
             )
             .unwrap();
         loss::soo_mse(
-            a_self[&key].clone(),
+            a_self[&hook].clone(),
             &selves.lengths,
-            a_other[&key].clone(),
+            a_other[&hook].clone(),
             &others.lengths,
             positions,
         )

@@ -45,7 +45,7 @@ pub fn run(args: ActivationsArgs) -> Result<()> {
     let mut out = loaded.model.forward(input, None, &[args.module])?;
     let captured = out
         .captures
-        .remove(&name)
+        .remove(&args.module)
         .ok_or_else(|| Error::Unsupported(format!("module '{name}' produced no output")))?;
     let [_, seq, width] = captured.dims(); // [1, seq, width]
     let last = captured.slice([0..1, seq - 1..seq, 0..width]);

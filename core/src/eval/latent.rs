@@ -204,10 +204,9 @@ async fn chunk_mse(
     let batch = chunk.len();
     let mut per_path = Vec::with_capacity(paths.len());
     for path in paths {
-        let name = path.to_string();
-        let (Some(a), Some(b)) = (self_out.get(&name), other_out.get(&name)) else {
+        let (Some(a), Some(b)) = (self_out.get(path), other_out.get(path)) else {
             return Err(Error::Unsupported(format!(
-                "the model did not capture `{name}`"
+                "the model did not capture `{path}`"
             )));
         };
         let value = match positions {

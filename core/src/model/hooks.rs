@@ -137,7 +137,7 @@ pub(crate) struct Hooks<'a> {
     dropout: f64,
     /// The layer now running.
     pub(crate) layer: usize,
-    pub(crate) taken: BTreeMap<String, Tensor<3>>,
+    pub(crate) taken: BTreeMap<ModulePath, Tensor<3>>,
 }
 
 impl<'a> Hooks<'a> {
@@ -159,7 +159,7 @@ impl<'a> Hooks<'a> {
     pub(crate) fn offer(&mut self, site: Site, tensor: &Tensor<3>) {
         let path = ModulePath::new(self.layer, site);
         if self.wanted.contains(&path) {
-            self.taken.insert(path.to_string(), tensor.clone());
+            self.taken.insert(path, tensor.clone());
         }
     }
 

@@ -38,9 +38,9 @@ use decoder::Decoder;
 pub struct ForwardOutput {
     /// `[batch, seq, vocab]`.
     pub logits: Tensor<3>,
-    /// The requested module outputs, by canonical name (`layers.1.self_attn.o_proj`), each
-    /// `[batch, seq, width]`, still attached to the autodiff graph.
-    pub captures: BTreeMap<String, Tensor<3>>,
+    /// The requested module outputs by their [`ModulePath`], each `[batch, seq, width]`, still
+    /// attached to the autodiff graph.
+    pub captures: BTreeMap<ModulePath, Tensor<3>>,
 }
 
 /// A causal language model of any supported family, with an optional LoRA adapter.
@@ -257,7 +257,7 @@ impl Model {
         captures: &[ModulePath],
         mode: Mode,
         last_layer: Option<usize>,
-    ) -> Result<(Option<Tensor<3>>, BTreeMap<String, Tensor<3>>)> {
+    ) -> Result<(Option<Tensor<3>>, BTreeMap<ModulePath, Tensor<3>>)> {
         for path in captures {
             path.check(self.num_layers())?;
         }
@@ -302,7 +302,7 @@ impl Model {
         attention_mask: Option<Tensor<2, Int>>,
         captures: &[ModulePath],
         training: bool,
-    ) -> Result<BTreeMap<String, Tensor<3>>> {
+    ) -> Result<BTreeMap<ModulePath, Tensor<3>>> {
         let Some(last) = captures.iter().map(|p| p.layer).max() else {
             return Ok(BTreeMap::new());
         };

@@ -330,15 +330,14 @@ impl Trainer {
                     _ => {
                         // Layers after the hook cannot change the loss: they are not run.
                         let hook = [self.hook];
-                        let key = self.hook.to_string();
                         let mut s =
                             model.activations(selves.ids, Some(selves.mask), &hook, true)?;
                         let mut o =
                             model.activations(others.ids, Some(others.mask), &hook, true)?;
                         loss::soo_mse(
-                            s.remove(&key).expect("the hook was captured"),
+                            s.remove(&self.hook).expect("the hook was captured"),
                             &selves.lengths,
-                            o.remove(&key).expect("the hook was captured"),
+                            o.remove(&self.hook).expect("the hook was captured"),
                             &others.lengths,
                             self.config.positions,
                         )

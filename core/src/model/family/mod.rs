@@ -6,10 +6,10 @@ pub mod llama;
 pub mod qwen2;
 mod shared;
 
-use shared::config_error;
 use crate::model::ModelShape;
 use crate::model::decoder::Spec;
 use crate::{Error, Result};
+use shared::config_error;
 
 /// The model families soo runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
