@@ -7,7 +7,7 @@ mod common;
 use burn::tensor::{Int, Tensor, TensorData};
 use soo_core::burn;
 use soo_core::device::flex_device;
-use soo_core::eval::capability::{NEUTRAL_TEXT, NeutralPrompts, kl_to_base, perplexity};
+use soo_core::eval::measure::capability::{NEUTRAL_TEXT, NeutralPrompts, kl_to_base, perplexity};
 use soo_core::lora::{Lora, LoraConfig};
 use soo_core::model::Model;
 

@@ -6,7 +6,7 @@ mod common;
 use burn::tensor::{Int, Tensor, TensorData};
 use soo_core::burn;
 use soo_core::device::flex_device;
-use soo_core::eval::latent::{LatentPositions, SITES, latent_soo_ids, probe_pairs};
+use soo_core::eval::measure::latent::{LatentPositions, SITES, latent_soo_ids, probe_pairs};
 use soo_core::model::{Model, ModulePath, Site};
 
 fn tiny() -> Model {

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use soo_core::eval::latent::{LatentPositions, LatentTable};
+use soo_core::eval::measure::latent::{LatentPositions, LatentTable};
 
 use super::NeedsModel;
 use crate::client;

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use soo_core::device::BackendKind;
 use soo_core::eval::classify::three_way;
-use soo_core::eval::forced_choice::{ANSWER_PREFIX, forced_choice_one};
-use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
-use soo_core::eval::run::{EvalOptions, run_suite};
+use soo_core::eval::measure::forced_choice::{ANSWER_PREFIX, forced_choice_one};
+use soo_core::eval::measure::latent::{LatentPositions, latent_soo, probe_pairs};
+use soo_core::eval::measure::run::{EvalOptions, run_suite};
 use soo_core::eval::{PromptStyle, Scenario, TrainingItems, Vocabulary, suites};
 use soo_core::generate::{GenerateOptions, Sampling, generate};
 use soo_core::load::model_files::{FileBytes, ModelFiles};

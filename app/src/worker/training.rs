@@ -3,8 +3,8 @@
 //! step; with live deception checks every few steps.
 
 use soo_core::device::BackendKind;
-use soo_core::eval::forced_choice::{ANSWER_PREFIX, forced_choice};
-use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
+use soo_core::eval::measure::forced_choice::{ANSWER_PREFIX, forced_choice};
+use soo_core::eval::measure::latent::{LatentPositions, latent_soo, probe_pairs};
 use soo_core::eval::{Class, PromptStyle, TrainingItems, Vocabulary, suites};
 use soo_core::loaded::LoadedModel;
 use soo_core::model::Model;

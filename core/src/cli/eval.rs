@@ -16,9 +16,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use soo_core::base::files::{io_error, read_text, write_atomic};
 use soo_core::device::BackendKind;
-use soo_core::eval::capability::capability;
-use soo_core::eval::latent::{LatentPositions, latent_soo, probe_pairs};
-use soo_core::eval::run::{EvalOptions, SuiteResult, run_suite};
+use soo_core::eval::measure::capability::capability;
+use soo_core::eval::measure::latent::{LatentPositions, latent_soo, probe_pairs};
+use soo_core::eval::measure::run::{EvalOptions, run_suite};
+use soo_core::eval::results::SuiteResult;
 use soo_core::eval::{
     AnswerSuffix, PromptStyle, Scenario, ScenarioSet, Suite, TrainingItems, Vocabulary, compare,
     report, suites, svg,

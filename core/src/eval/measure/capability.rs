@@ -14,15 +14,15 @@ use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{device_of, right_padded};
-use super::format::{Syntax, located, parse};
 use crate::base::tensor::read_f32;
+use crate::eval::format::{Syntax, located, parse};
 use crate::loaded::LoadedModel;
 use crate::model::Model;
 use crate::{Error, Result};
 
-const BUILTIN_PROMPTS: &str = include_str!("../../data/neutral_prompts.toml");
+const BUILTIN_PROMPTS: &str = include_str!("../../../data/neutral_prompts.toml");
 /// The fixed neutral text of the perplexity check.
-pub const NEUTRAL_TEXT: &str = include_str!("../../data/neutral_text.txt");
+pub const NEUTRAL_TEXT: &str = include_str!("../../../data/neutral_text.txt");
 
 /// Neutral prompts (`prompts = [...]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
