@@ -14,6 +14,7 @@ use serde::Deserialize;
 use soo_core::burn::optim::GradientsParams;
 use soo_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use soo_core::load::hf;
+use soo_core::loaded::load_model;
 use soo_core::lora::{Lora, LoraConfig};
 use soo_core::model::{Family, Model, ModulePath};
 
@@ -49,7 +50,7 @@ fn files(family: &str) -> HashMap<String, Vec<u8>> {
 }
 
 fn load(family: &str, device: &Device) -> (Model, Expected) {
-    let model = hf::load_model(files(family), device).unwrap();
+    let model = load_model(files(family), device).unwrap();
     let text = std::fs::read_to_string(folder(family).join("expected.json")).unwrap();
     (model, serde_json::from_str(&text).unwrap())
 }
@@ -313,7 +314,7 @@ fn missing_and_misshapen_weights_are_format_errors() {
     let mut config: serde_json::Value = serde_json::from_slice(&bad["config.json"]).unwrap();
     config["intermediate_size"] = 96.into();
     bad.insert("config.json".into(), serde_json::to_vec(&config).unwrap());
-    let err = hf::load_model(bad, &device).unwrap_err().to_string();
+    let err = load_model(bad, &device).unwrap_err().to_string();
     assert!(
         err.starts_with("model.safetensors: tensor model.layers.0.mlp.gate_proj.weight has shape"),
         "{err}"
@@ -323,7 +324,7 @@ fn missing_and_misshapen_weights_are_format_errors() {
     let mut config: serde_json::Value = serde_json::from_slice(&bad["config.json"]).unwrap();
     config["num_hidden_layers"] = 3.into();
     bad.insert("config.json".into(), serde_json::to_vec(&config).unwrap());
-    let err = hf::load_model(bad, &device).unwrap_err().to_string();
+    let err = load_model(bad, &device).unwrap_err().to_string();
     assert!(
         err.contains("model.layers.2.") && err.contains("missing"),
         "{err}"
@@ -331,7 +332,7 @@ fn missing_and_misshapen_weights_are_format_errors() {
 
     let mut bad = files("llama");
     bad.remove("model.safetensors");
-    let err = hf::load_model(bad, &device).unwrap_err().to_string();
+    let err = load_model(bad, &device).unwrap_err().to_string();
     assert!(err.starts_with("model.safetensors: missing"), "{err}");
 }
 
@@ -358,7 +359,7 @@ fn a_sharded_folder_loads_like_a_single_file() {
     }
     let index = serde_json::json!({ "metadata": {}, "weight_map": map });
     sharded.insert(hf::INDEX.into(), serde_json::to_vec(&index).unwrap());
-    let model = hf::load_model(sharded, &device).unwrap();
+    let model = load_model(sharded, &device).unwrap();
     let (reference, expected) = load("llama", &device);
     let ids = ints(&expected.input_ids, &device);
     let (_, a) = host(model.forward(ids.clone(), None, &[]).unwrap().logits);

@@ -15,7 +15,8 @@ use common::max_abs_diff;
 use serde::Deserialize;
 use soo_core::burn::optim::GradientsParams;
 use soo_core::burn::tensor::{Device, Tensor};
-use soo_core::load::{hf, transpose};
+use soo_core::load::transpose;
+use soo_core::loaded::load_model;
 use soo_core::lora::peft::{self, PeftFiles};
 use soo_core::model::{Model, ModulePath};
 use soo_core::train::config::OptimizerConfig;
@@ -79,7 +80,7 @@ fn model(device: &Device) -> Model {
         .into_iter()
         .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
         .collect();
-    let mut model = hf::load_model(files, device).unwrap();
+    let mut model = load_model(files, device).unwrap();
     let lora = peft::import(&adapter_files(), "soo_step/adapter", model.shape(), device).unwrap();
     model.attach_lora(lora).unwrap();
     model
@@ -362,7 +363,7 @@ fn merged_weights_load_as_a_plain_model_with_peft_merged_logits() {
     ]
     .into_iter()
     .collect();
-    let model = hf::load_model(files, &device).unwrap();
+    let model = load_model(files, &device).unwrap();
     assert!(model.lora().is_none());
     let batch = TokenBatch::new(&e.self_ids, 0, &device).unwrap();
     let width = batch.ids.dims()[1];

@@ -76,5 +76,5 @@ pub fn tiny_model(family: &str, device: &soo_core::burn::tensor::Device) -> soo_
             (name.to_string(), bytes)
         })
         .collect();
-    soo_core::load::hf::load_model(files, device).unwrap()
+    soo_core::loaded::load_model(files, device).unwrap()
 }
