@@ -9,6 +9,7 @@ use burn::tensor::Device;
 
 use crate::load::hf::{CONFIG, INDEX, SINGLE};
 use crate::load::model_files::{FileBytes, ModelFiles, Weights, folder_weights};
+use crate::lora::Lora;
 use crate::model::{Model, ModelConfig};
 use crate::text::{ChatTemplate, Message, Tokenizer};
 use crate::{Error, Result};
@@ -17,7 +18,7 @@ use crate::{Error, Result};
 #[derive(Debug)]
 pub struct LoadedModel {
     /// The network.
-    pub model: Model,
+    pub model: Model<Lora>,
     /// Its tokenizer.
     pub tokenizer: Tokenizer,
     /// Its chat template, if it has one (instruction-tuned models do).
@@ -83,7 +84,7 @@ impl LoadedModel {
 /// Builds the model alone (no tokenizer) of a Hugging Face folder given as file name → bytes
 /// (`config.json` and the weight files; other files are ignored). The weights are resolved
 /// exactly as [`ModelFiles`] resolves them; use [`LoadedModel`] for a model with its tokenizer.
-pub fn load_model(mut files: HashMap<String, Vec<u8>>, device: &Device) -> Result<Model> {
+pub fn load_model(mut files: HashMap<String, Vec<u8>>, device: &Device) -> Result<Model<Lora>> {
     let config = files.remove(CONFIG).ok_or_else(|| Error::Format {
         file: CONFIG.into(),
         problem: "missing from the model folder".into(),

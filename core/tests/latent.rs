@@ -7,9 +7,10 @@ use burn::tensor::{Int, Tensor, TensorData};
 use soo_core::burn;
 use soo_core::device::flex_device;
 use soo_core::eval::measure::latent::{LatentPositions, SITES, latent_soo_ids, probe_pairs};
+use soo_core::lora::Lora;
 use soo_core::model::{Model, ModulePath, Site};
 
-fn tiny() -> Model {
+fn tiny() -> Model<Lora> {
     common::tiny_model("llama", &flex_device())
 }
 

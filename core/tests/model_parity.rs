@@ -49,7 +49,7 @@ fn files(family: &str) -> HashMap<String, Vec<u8>> {
         .collect()
 }
 
-fn load(family: &str, device: &Device) -> (Model, Expected) {
+fn load(family: &str, device: &Device) -> (Model<Lora>, Expected) {
     let model = load_model(files(family), device).unwrap();
     let text = std::fs::read_to_string(folder(family).join("expected.json")).unwrap();
     (model, serde_json::from_str(&text).unwrap())
@@ -278,7 +278,7 @@ fn captures_carry_gradients_to_the_adapter_only() {
     let device = Device::flex().autodiff();
     let (mut model, expected) = load("llama", &device);
     let lora = Lora::init(&LoraConfig::default(), model.shape(), 7, &device).unwrap();
-    model.attach_lora(lora).unwrap();
+    model.attach_adapter(lora).unwrap();
     let path: ModulePath = "layers.1.self_attn.v_proj".parse().unwrap();
     let out = model
         .forward(ints(&expected.input_ids, &device), None, &[path])

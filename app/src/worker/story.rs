@@ -152,7 +152,7 @@ pub async fn measure(
         let adapter = if adapted {
             None
         } else {
-            s.loaded.model.detach_lora()
+            s.loaded.model.detach_adapter()
         };
         let mut out = Vec::new();
         let mut failure = None;
@@ -171,7 +171,7 @@ pub async fn measure(
         if let Some(lora) = adapter {
             s.loaded
                 .model
-                .attach_lora(lora)
+                .attach_adapter(lora)
                 .map_err(|e| e.to_string())?;
         }
         match failure {
@@ -188,7 +188,7 @@ pub async fn export_adapter() -> Result<Files, String> {
         let lora = s
             .loaded
             .model
-            .lora()
+            .adapter()
             .ok_or("train first: there is no adapter yet")?;
         let files = peft::export(lora, Some(&s.name))
             .await
@@ -224,7 +224,7 @@ pub async fn import_adapter(mut files: Files) -> Result<Reply, String> {
         .map_err(|e| e.to_string())?;
         s.loaded
             .model
-            .attach_lora(lora)
+            .attach_adapter(lora)
             .map_err(|e| e.to_string())?;
         Ok(Reply::Done)
     })

@@ -7,6 +7,7 @@ use soo_core::eval::measure::forced_choice::{ANSWER_PREFIX, forced_choice};
 use soo_core::eval::measure::latent::{LatentPositions, latent_soo, probe_pairs};
 use soo_core::eval::{Class, PromptStyle, TrainingItems, Vocabulary, suites};
 use soo_core::loaded::LoadedModel;
+use soo_core::lora::Lora;
 use soo_core::model::Model;
 use soo_core::train::pairs::builtin_pairs;
 use soo_core::train::{StepReport, Trainer};
@@ -23,7 +24,7 @@ pub async fn train(id: f64, settings: Settings, every: usize) -> Result<Reply, S
     let config = settings.config()?;
     with_model(async move |s, selected| {
         // A fresh adapter each run: the base model under it never changes.
-        s.loaded.model.detach_lora();
+        s.loaded.model.detach_adapter();
         let mut trainer = Trainer::new(
             config,
             &mut s.loaded,
@@ -73,7 +74,7 @@ pub(super) fn announce(id: f64, backend: BackendKind, trainer: &Trainer) {
 pub(super) async fn reported_step(
     id: f64,
     trainer: &mut Trainer,
-    model: &mut Model,
+    model: &mut Model<Lora>,
 ) -> Result<Option<StepReport>, String> {
     yield_now().await;
     if stop_requested() {

@@ -182,7 +182,7 @@ fn train_and_measure(
     stop: &str,
     seed: u64,
     steps: Option<usize>,
-    load: &dyn Fn() -> Result<soo_core::model::Model>,
+    load: &dyn Fn() -> Result<soo_core::model::Model<soo_core::lora::Lora>>,
     device: &Device,
 ) -> Result<Run> {
     let one_epoch = args.pairs.div_ceil(BATCH);

@@ -20,6 +20,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 pub use sample::{Sampling, argmax, sample_top_p};
 
 use crate::base::rng::SplitMix64;
+use crate::lora::Lora;
 use crate::model::Model;
 use crate::{Error, Result};
 
@@ -87,7 +88,7 @@ pub struct Generation {
 /// `on_event` sees the prefill and every step as they happen (for streaming). Runs without
 /// autodiff (on `model.valid()`), whatever device the model is on.
 pub async fn generate(
-    model: &Model,
+    model: &Model<Lora>,
     prompts: &[Vec<u32>],
     options: &GenerateOptions,
     on_event: &mut dyn FnMut(GenerateEvent<'_>),

@@ -1,139 +1,46 @@
-//! Hooks into a forward pass: which module outputs it hands back, addressed the way Hugging
-//! Face names the modules (`layers.18.self_attn.o_proj`), and the LoRA branches it adds.
+//! Hooks into a forward pass, where the adapter's branches and the captures meet: the
+//! [`Adapter`] trait (the branch beside a projection, which LoRA implements a floor up) and
+//! the per-pass state that adds those branches and hands back the wanted module outputs.
 //! Captured tensors are the forward's own tensors, so gradients flow through them; there is no
 //! global hook state.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
 use burn::tensor::Tensor;
 
+use super::path::{ModulePath, Site};
 use super::projection::Projection;
-use crate::lora::Lora;
-use crate::{Error, Result};
+use super::shape::ModelShape;
+use crate::Result;
 
-/// A module inside a decoder layer whose output can be captured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Site {
-    /// `self_attn.q_proj`: `[batch, seq, heads * head_dim]`, before RoPE.
-    QProj,
-    /// `self_attn.k_proj`: `[batch, seq, kv_heads * head_dim]`, before RoPE.
-    KProj,
-    /// `self_attn.v_proj`: `[batch, seq, kv_heads * head_dim]`.
-    VProj,
-    /// `self_attn.o_proj`: `[batch, seq, hidden]`.
-    OProj,
-    /// `self_attn`: the attention block's output, `[batch, seq, hidden]`. In every supported
-    /// family this is `o_proj`'s output (Gemma 2's post-attention norm sits outside the block).
-    SelfAttn,
-    /// `mlp.gate_proj`: `[batch, seq, intermediate]`, before the activation.
-    GateProj,
-    /// `mlp.up_proj`: `[batch, seq, intermediate]`.
-    UpProj,
-    /// `mlp.down_proj`: `[batch, seq, hidden]`.
-    DownProj,
-    /// `mlp`: the MLP block's output, `[batch, seq, hidden]` (equal to `down_proj`'s).
-    Mlp,
-    /// `residual`: the layer's output hidden state, `[batch, seq, hidden]`.
-    Residual,
-}
+/// Trainable branches beside a model's frozen projections: all the model knows of an adapter.
+/// LoRA (`lora::Lora`) implements it; a [`Model`](super::Model) is generic over it so that
+/// burn sees the adapter's parameters as the model's own (autodiff, `valid()`, optimizers).
+pub trait Adapter: fmt::Debug {
+    /// Checks that the adapter fits a model of this shape (its layers, each branch's widths).
+    fn check(&self, shape: &ModelShape) -> Result<()>;
 
-impl Site {
-    /// Every site with its name, in the order error messages list them.
-    const ALL: [(Site, &'static str); 10] = [
-        (Site::QProj, "self_attn.q_proj"),
-        (Site::KProj, "self_attn.k_proj"),
-        (Site::VProj, "self_attn.v_proj"),
-        (Site::OProj, "self_attn.o_proj"),
-        (Site::SelfAttn, "self_attn"),
-        (Site::GateProj, "mlp.gate_proj"),
-        (Site::UpProj, "mlp.up_proj"),
-        (Site::DownProj, "mlp.down_proj"),
-        (Site::Mlp, "mlp"),
-        (Site::Residual, "residual"),
-    ];
+    /// Dropout probability on the branches' input while training.
+    fn dropout(&self) -> f64;
 
-    /// The name after `layers.N.`.
-    pub fn name(self) -> &'static str {
-        Site::ALL
-            .iter()
-            .find(|(site, _)| *site == self)
-            .map(|(_, name)| *name)
-            .unwrap_or("?")
-    }
-}
+    /// Whether there is a branch beside the projection at `site` of `layer`.
+    fn has_branch(&self, layer: usize, site: Site) -> bool;
 
-/// A module address: `layers.<layer>.<site>`. Parse one with `"layers.3.mlp".parse()`; a leading
-/// `model.` (as in Hugging Face parameter names) is accepted and dropped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ModulePath {
-    /// Decoder layer index, from 0.
-    pub layer: usize,
-    /// Which module of that layer.
-    pub site: Site,
-}
+    /// The branch's output beside the projection at `site` of `layer` (which must have one):
+    /// x `[batch, seq, d_in]` → `[batch, seq, d_out]`, with `dropout` on its input.
+    fn delta(&self, layer: usize, site: Site, x: Tensor<3>, dropout: f64) -> Tensor<3>;
 
-impl ModulePath {
-    /// `layers.<layer>.<site>`.
-    pub fn new(layer: usize, site: Site) -> Self {
-        ModulePath { layer, site }
-    }
-
-    /// Checks that the layer exists in a model with `num_layers` layers.
-    pub fn check(&self, num_layers: usize) -> Result<()> {
-        if self.layer >= num_layers {
-            return Err(Error::Unsupported(format!(
-                "module '{self}': the model has {num_layers} layers, numbered 0 to {}",
-                num_layers.saturating_sub(1)
-            )));
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for ModulePath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "layers.{}.{}", self.layer, self.site.name())
-    }
-}
-
-impl FromStr for ModulePath {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        let invalid = |why: &str| {
-            let sites: Vec<&str> = Site::ALL.iter().map(|(_, name)| *name).collect();
-            Error::Unsupported(format!(
-                "module '{s}': {why}; write layers.<N>.<module> with <module> one of {}",
-                sites.join(", ")
-            ))
-        };
-        let rest = s.strip_prefix("model.").unwrap_or(s);
-        let rest = rest
-            .strip_prefix("layers.")
-            .ok_or_else(|| invalid("it does not start with 'layers.'"))?;
-        let (index, site) = rest
-            .split_once('.')
-            .ok_or_else(|| invalid("no module after the layer number"))?;
-        let layer = index
-            .parse::<usize>()
-            .map_err(|_| invalid(&format!("'{index}' is not a layer number")))?;
-        let site = Site::ALL
-            .iter()
-            .find(|(_, name)| *name == site)
-            .map(|(site, _)| *site)
-            .ok_or_else(|| invalid(&format!("unknown module '{site}'")))?;
-        Ok(ModulePath { layer, site })
-    }
+    /// Every branch as the change `[d_in, d_out]` that merging adds to its projection's weight.
+    fn merged_deltas(&self) -> Vec<(usize, Site, Tensor<2>)>;
 }
 
 /// What one forward pass does besides computing: it collects the wanted module outputs and
-/// adds the LoRA branches (if an adapter is attached) to the projections they sit beside.
+/// adds the adapter's branches (if one is attached) to the projections they sit beside.
 pub(crate) struct Hooks<'a> {
     wanted: &'a [ModulePath],
-    lora: Option<&'a Lora>,
-    /// LoRA dropout probability: the adapter's while training, 0 otherwise.
+    adapter: Option<&'a dyn Adapter>,
+    /// Dropout probability on the branches: the adapter's while training, 0 otherwise.
     dropout: f64,
     /// The layer now running.
     pub(crate) layer: usize,
@@ -141,12 +48,16 @@ pub(crate) struct Hooks<'a> {
 }
 
 impl<'a> Hooks<'a> {
-    pub(crate) fn new(wanted: &'a [ModulePath], lora: Option<&'a Lora>, training: bool) -> Self {
+    pub(crate) fn new(
+        wanted: &'a [ModulePath],
+        adapter: Option<&'a dyn Adapter>,
+        training: bool,
+    ) -> Self {
         Hooks {
             wanted,
-            lora,
-            dropout: match lora {
-                Some(lora) if training => lora.dropout(),
+            adapter,
+            dropout: match adapter {
+                Some(adapter) if training => adapter.dropout(),
                 _ => 0.0,
             },
             layer: 0,
@@ -163,8 +74,8 @@ impl<'a> Hooks<'a> {
         }
     }
 
-    /// `projection(x)` plus the LoRA branch at `site` of the current layer, if any; offered
-    /// as that site's output. x: `[batch, seq, d_in]` → `[batch, seq, d_out]`.
+    /// `projection(x)` plus the adapter's branch at `site` of the current layer, if any;
+    /// offered as that site's output. x: `[batch, seq, d_in]` → `[batch, seq, d_out]`.
     pub(crate) fn project(
         &mut self,
         site: Site,
@@ -172,51 +83,15 @@ impl<'a> Hooks<'a> {
         x: Tensor<3>,
     ) -> Tensor<3> {
         let out = match self
-            .lora
-            .and_then(|l| Some((l, l.branch(self.layer, site)?)))
+            .adapter
+            .filter(|adapter| adapter.has_branch(self.layer, site))
         {
-            Some((lora, branch)) => {
-                projection.forward(x.clone()) + branch.delta(x, lora.scaling(), self.dropout)
+            Some(adapter) => {
+                projection.forward(x.clone()) + adapter.delta(self.layer, site, x, self.dropout)
             }
             None => projection.forward(x),
         };
         self.offer(site, &out);
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_and_prints() {
-        for name in [
-            "layers.18.self_attn.o_proj",
-            "layers.0.self_attn",
-            "layers.3.mlp.gate_proj",
-            "layers.2.mlp",
-            "layers.7.residual",
-        ] {
-            let path: ModulePath = name.parse().unwrap();
-            assert_eq!(path.to_string(), name);
-        }
-        let path: ModulePath = "model.layers.1.self_attn.v_proj".parse().unwrap();
-        assert_eq!(path, ModulePath::new(1, Site::VProj));
-    }
-
-    #[test]
-    fn rejects_with_reasons() {
-        for (name, why) in [
-            ("layer.1.mlp", "does not start"),
-            ("layers.x.mlp", "not a layer number"),
-            ("layers.1.mlp.fc1", "unknown module 'mlp.fc1'"),
-            ("layers.1", "no module"),
-        ] {
-            let err = name.parse::<ModulePath>().unwrap_err().to_string();
-            assert!(err.contains(why), "{name}: {err}");
-        }
-        let err = ModulePath::new(4, Site::Mlp).check(4).unwrap_err();
-        assert!(err.to_string().contains("0 to 3"), "{err}");
     }
 }

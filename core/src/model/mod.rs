@@ -12,6 +12,7 @@ pub mod family;
 pub mod hooks;
 mod mlp;
 mod norm;
+pub mod path;
 mod projection;
 mod rope;
 mod shape;
@@ -19,17 +20,17 @@ mod weights;
 
 use std::collections::BTreeMap;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleDisplay};
 use burn::tensor::{Device, Int, Tensor};
 
 pub use decoder::KvCache;
 pub use family::{Family, ModelConfig};
-pub use hooks::{ModulePath, Site};
+pub use hooks::Adapter;
+pub use path::{ModulePath, Site};
 pub use rope::RopeConfig;
 pub use shape::ModelShape;
 
 use crate::load::WeightSource;
-use crate::lora::Lora;
 use crate::{Error, Result};
 use decoder::Decoder;
 
@@ -43,14 +44,15 @@ pub struct ForwardOutput {
     pub captures: BTreeMap<ModulePath, Tensor<3>>,
 }
 
-/// A causal language model of any supported family, with an optional LoRA adapter.
+/// A causal language model of any supported family, with an optional adapter of type `A`
+/// (in soo: `Model<Lora>`, the adapter being LoRA, `lora::Lora`).
 ///
-/// The base weights are frozen (they never receive gradients) and only an attached [`Lora`]
+/// The base weights are frozen (they never receive gradients) and only an attached adapter
 /// trains, unless the model was made with [`Model::load_trainable`] (training from scratch).
 #[derive(Module, Debug)]
-pub struct Model {
+pub struct Model<A: Adapter> {
     decoder: Decoder,
-    lora: Option<Lora>,
+    adapter: Option<A>,
     #[module(skip)]
     family: Family,
     #[module(skip)]
@@ -61,7 +63,7 @@ pub struct Model {
     names: Vec<weights::NamedParam>,
 }
 
-impl Model {
+impl<A: Adapter + Module + ModuleDisplay> Model<A> {
     /// Builds the model from its parsed config and weights (Hugging Face names), on `device`.
     /// `weights_file` names the weights in error messages.
     pub fn load(
@@ -86,9 +88,9 @@ impl Model {
         let decoder = Decoder::load(&weights, &spec)?;
         Ok(Model {
             decoder,
-            lora: None,
+            adapter: None,
             family: config.family(),
-            shape: ModelShape::of(&spec),
+            shape: spec.shape(),
             vocab: spec.vocab,
             names: weights.into_names(),
         })
@@ -135,35 +137,36 @@ impl Model {
         &self.shape
     }
 
-    /// Attaches a LoRA adapter (replacing any other): from now on every forward pass adds its
+    /// Attaches an adapter (replacing any other): from now on every forward pass adds its
     /// branches. Fails when the adapter does not fit this model.
-    pub fn attach_lora(&mut self, lora: Lora) -> Result<()> {
-        lora.check(&self.shape)?;
-        self.lora = Some(lora);
+    pub fn attach_adapter(&mut self, adapter: A) -> Result<()> {
+        adapter.check(&self.shape)?;
+        self.adapter = Some(adapter);
         Ok(())
     }
 
     /// Takes the adapter off, giving it back.
-    pub fn detach_lora(&mut self) -> Option<Lora> {
-        self.lora.take()
+    pub fn detach_adapter(&mut self) -> Option<A> {
+        self.adapter.take()
     }
 
     /// The attached adapter.
-    pub fn lora(&self) -> Option<&Lora> {
-        self.lora.as_ref()
+    pub fn adapter(&self) -> Option<&A> {
+        self.adapter.as_ref()
     }
 
-    /// Adds the attached adapter's `A·B·scaling` into the base weights and detaches it: the
-    /// model computes the same, without a branch. Returns the adapter that was merged.
-    pub fn merge_lora(&mut self) -> Option<Lora> {
-        let lora = self.lora.take()?;
-        for (layer, site, branch) in lora.branches() {
+    /// Adds the attached adapter's branches (for LoRA `A·B·scaling`) into the base weights and
+    /// detaches it: the model computes the same, without a branch. Returns the adapter that
+    /// was merged.
+    pub fn merge_adapter(&mut self) -> Option<A> {
+        let adapter = self.adapter.take()?;
+        for (layer, site, delta) in adapter.merged_deltas() {
             self.decoder
                 .projection_mut(layer, site)
-                .expect("Lora::check accepted every branch")
-                .add_to_weight(branch.merged_delta(lora.scaling()));
+                .expect("Adapter::check accepted every branch")
+                .add_to_weight(delta);
         }
-        Some(lora)
+        Some(adapter)
     }
 
     /// Tokens in the vocabulary.
@@ -189,7 +192,7 @@ impl Model {
         self.run(input_ids, attention_mask, None, captures, Mode::Adapted)
     }
 
-    /// [`Model::forward`] while training: LoRA dropout is on.
+    /// [`Model::forward`] while training: the adapter's dropout is on.
     pub fn forward_training(
         &self,
         input_ids: Tensor<2, Int>,
@@ -278,11 +281,11 @@ impl Model {
                 ),
             });
         }
-        let lora = match mode {
+        let adapter = match mode {
             Mode::Base => None,
-            Mode::Adapted | Mode::Training => self.lora.as_ref(),
+            Mode::Adapted | Mode::Training => self.adapter.as_ref().map(|a| a as &dyn Adapter),
         };
-        let mut hooks = hooks::Hooks::new(captures, lora, mode == Mode::Training);
+        let mut hooks = hooks::Hooks::new(captures, adapter, mode == Mode::Training);
         let logits = self.decoder.forward(
             input_ids,
             attention_mask.as_ref(),
@@ -295,7 +298,7 @@ impl Model {
 
     /// Only the outputs of `captures`, running the layers up to the deepest of them and no
     /// further: what SOO training needs, at a fraction of a full pass's cost (forward and
-    /// backward). With `training`, LoRA dropout is on. Shapes as in [`Model::forward`].
+    /// backward). With `training`, the adapter's dropout is on. Shapes as in [`Model::forward`].
     pub fn activations(
         &self,
         input_ids: Tensor<2, Int>,

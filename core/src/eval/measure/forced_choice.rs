@@ -13,6 +13,7 @@ use crate::eval::classify::Class;
 use crate::eval::results::ForcedChoice;
 use crate::eval::scenario::Scenario;
 use crate::loaded::LoadedModel;
+use crate::lora::Lora;
 use crate::model::Model;
 use crate::text::Message;
 use crate::{Error, Result};
@@ -48,7 +49,7 @@ fn ids(loaded: &LoadedModel, scenario: &Scenario, prefix: &str) -> Result<[Vec<u
 /// The context runs once, into a KV cache (it is nearly all of the cost: a scenario is ~170
 /// tokens, a room 1–3); each room then runs from a copy of that cache. The room's first token
 /// is scored by the context's last logits, the others by the room's own positions.
-async fn score(model: &Model, context: &[u32], rooms: &[&[u32]]) -> Result<Vec<f64>> {
+async fn score(model: &Model<Lora>, context: &[u32], rooms: &[&[u32]]) -> Result<Vec<f64>> {
     let device = device_of(model)?;
     if context.is_empty() || rooms.iter().any(|r| r.is_empty()) {
         return Err(Error::Unsupported(

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::batch::{device_of, right_padded};
 use crate::base::tensor::read_f32;
 use crate::loaded::LoadedModel;
+use crate::lora::Lora;
 use crate::model::{Model, ModulePath, Site};
 use crate::{Error, Result};
 
@@ -141,7 +142,7 @@ pub async fn latent_soo(
 /// Latent SOO of token-id pairs `(self, other)`, `batch_pairs` pairs per forward pass; `pad`
 /// fills the right padding (never read).
 pub async fn latent_soo_ids(
-    model: &Model,
+    model: &Model<Lora>,
     pairs: &[(Vec<u32>, Vec<u32>)],
     positions: LatentPositions,
     batch_pairs: usize,
@@ -187,7 +188,7 @@ pub async fn latent_soo_ids(
 /// One chunk's MSE per path and pair, `[paths × pairs]` path-major, from two forward passes
 /// (all self prompts, then all other prompts). Only these numbers come back to the host.
 async fn chunk_mse(
-    model: &Model,
+    model: &Model<Lora>,
     chunk: &[(Vec<u32>, Vec<u32>)],
     paths: &[ModulePath],
     positions: LatentPositions,

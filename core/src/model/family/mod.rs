@@ -90,7 +90,7 @@ impl ModelConfig {
 
     /// Layer count and projection widths, without loading any weights.
     pub fn shape(&self) -> Result<ModelShape> {
-        Ok(ModelShape::of(&self.spec()?))
+        Ok(self.spec()?.shape())
     }
 
     pub(super) fn spec(&self) -> Result<Spec> {
