@@ -4,7 +4,6 @@
 //! The same bundle runs twice: on the page, where it draws and asks, and in a dedicated worker
 //! (`worker`), where the model lives and computes, so that the page never freezes.
 
-mod adapter;
 mod client;
 mod clock;
 mod components;
@@ -16,6 +15,7 @@ mod protocol;
 mod session;
 mod story;
 mod toy_world;
+mod webgpu;
 mod worker;
 
 fn main() {

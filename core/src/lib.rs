@@ -7,23 +7,20 @@
 //! `wasm32-unknown-unknown`, never prints and never touches the DOM: the `soo` command line and
 //! the browser app are thin shells around it.
 
+pub mod base;
 pub mod device;
-pub mod error;
 pub mod eval;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod files;
 pub mod generate;
 pub mod load;
 pub mod loaded;
 pub mod lora;
 pub mod model;
 pub mod organism;
-pub mod rng;
 pub mod selfcheck;
 pub mod text;
 pub mod train;
 
-pub use error::{Error, Result};
+pub use base::error::{Error, Result};
 
 /// burn, re-exported so that the shells use the exact version the core was built with.
 pub use burn;

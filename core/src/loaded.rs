@@ -1,10 +1,16 @@
-//! [`LoadedModel`]: a model ready to run on a device, from its [`ModelFiles`]: the network, the
-//! tokenizer, the chat template and the tokens that end a reply.
+//! Where loading meets the model: [`LoadedModel`], a model ready to run on a device, from its
+//! [`ModelFiles`] (the network, the tokenizer, the chat template and the tokens that end a
+//! reply), and [`load_model`], the network alone from a Hugging Face folder's bytes. `load`
+//! turns files into checked bytes and host tensors; this is where they become a [`Model`].
+
+use std::collections::HashMap;
 
 use burn::tensor::Device;
 
-use crate::load::model_files::{ModelFiles, Weights};
-use crate::model::Model;
+use crate::load::hf::{CONFIG, INDEX, SINGLE};
+use crate::load::model_files::{FileBytes, ModelFiles, Weights, folder_weights};
+use crate::lora::Lora;
+use crate::model::{Model, ModelConfig};
 use crate::text::{ChatTemplate, Message, Tokenizer};
 use crate::{Error, Result};
 
@@ -12,7 +18,7 @@ use crate::{Error, Result};
 #[derive(Debug)]
 pub struct LoadedModel {
     /// The network.
-    pub model: Model,
+    pub model: Model<Lora>,
     /// Its tokenizer.
     pub tokenizer: Tokenizer,
     /// Its chat template, if it has one (instruction-tuned models do).
@@ -73,6 +79,28 @@ impl LoadedModel {
         let rendered = template.render(&[Message::new("user", text)], true)?;
         self.tokenizer.encode(&rendered, false)
     }
+}
+
+/// Builds the model alone (no tokenizer) of a Hugging Face folder given as file name → bytes
+/// (`config.json` and the weight files; other files are ignored). The weights are resolved
+/// exactly as [`ModelFiles`] resolves them; use [`LoadedModel`] for a model with its tokenizer.
+pub fn load_model(mut files: HashMap<String, Vec<u8>>, device: &Device) -> Result<Model<Lora>> {
+    let config = files.remove(CONFIG).ok_or_else(|| Error::Format {
+        file: CONFIG.into(),
+        problem: "missing from the model folder".into(),
+    })?;
+    let config = ModelConfig::from_bytes(&config)?;
+    let label = if files.contains_key(INDEX) {
+        INDEX
+    } else {
+        SINGLE
+    };
+    let mut files: HashMap<String, FileBytes> = files
+        .into_iter()
+        .map(|(name, bytes)| (name, bytes.into()))
+        .collect();
+    let weights = folder_weights(&mut files)?;
+    Model::load(&config, &*weights.source()?, label, device)
 }
 
 fn stop_tokens(files: &ModelFiles) -> Vec<u32> {

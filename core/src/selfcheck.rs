@@ -11,8 +11,9 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::rng::SplitMix64;
-use crate::{Error, Result};
+use crate::Result;
+use crate::base::rng::SplitMix64;
+use crate::base::tensor::read_f32;
 
 /// Sizes and optimizer settings of the self-check. The defaults are what the fixtures use.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,17 +90,6 @@ fn host_linear(rng: &mut SplitMix64, d_in: usize, d_out: usize, device: &Device)
 
 fn mse(prediction: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
     (prediction - target).square().mean()
-}
-
-/// Reads a tensor back to the host. Always asynchronous: a browser cannot block on the GPU.
-pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| Error::Readback(format!("{e:?}")))?;
-    data.convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| Error::Readback(format!("{e:?}")))
 }
 
 /// Runs the self-check on `device` (which must have autodiff enabled).

@@ -7,11 +7,11 @@ mod common;
 use burn::tensor::{Int, Tensor, TensorData};
 use soo_core::burn;
 use soo_core::device::flex_device;
-use soo_core::eval::capability::{NEUTRAL_TEXT, NeutralPrompts, kl_to_base, perplexity};
+use soo_core::eval::measure::capability::{NEUTRAL_TEXT, NeutralPrompts, kl_to_base, perplexity};
 use soo_core::lora::{Lora, LoraConfig};
 use soo_core::model::Model;
 
-fn tiny() -> Model {
+fn tiny() -> Model<Lora> {
     common::tiny_model("llama", &flex_device())
 }
 
@@ -34,14 +34,14 @@ fn kl_to_base_is_zero_without_an_adapter() {
     assert!(!kl.adapter);
     // A fresh adapter's B is zero: the branch adds nothing yet.
     let lora = Lora::init(&LoraConfig::default(), model.shape(), 0, &flex_device()).unwrap();
-    model.attach_lora(lora).unwrap();
+    model.attach_adapter(lora).unwrap();
     let kl = pollster::block_on(kl_to_base(&model, &prompts(), 8, 0)).unwrap();
     assert!(kl.adapter);
     assert!(kl.mean.abs() < 1e-7, "{}", kl.mean);
 }
 
 /// exp(mean over t of −log softmax(logits[t])[ids[t + 1]]), in f64 on the host.
-fn perplexity_by_hand(model: &Model, ids: &[u32]) -> (f64, usize) {
+fn perplexity_by_hand(model: &Model<Lora>, ids: &[u32]) -> (f64, usize) {
     let values: Vec<i64> = ids.iter().map(|&t| i64::from(t)).collect();
     let input =
         Tensor::<2, Int>::from_data(TensorData::new(values, [1, ids.len()]), &flex_device());

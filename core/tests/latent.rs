@@ -7,11 +7,12 @@ mod common;
 use burn::tensor::{Int, Tensor, TensorData};
 use soo_core::burn;
 use soo_core::device::flex_device;
-use soo_core::eval::latent::{SITES, latent_soo_ids, probe_pairs};
+use soo_core::eval::measure::latent::{SITES, latent_soo_ids, probe_pairs};
+use soo_core::lora::Lora;
 use soo_core::model::{Model, ModulePath, Positions, Site};
 use soo_core::train::loss::soo_mse;
 
-fn tiny() -> Model {
+fn tiny() -> Model<Lora> {
     common::tiny_model("llama", &flex_device())
 }
 
@@ -81,7 +82,7 @@ fn last_token_mse_matches_a_hand_computation() {
         let values: Vec<i64> = ids.iter().map(|&t| i64::from(t)).collect();
         let input = Tensor::<2, Int>::from_data(TensorData::new(values, [1, ids.len()]), &device);
         let out = model.forward(input, None, &[path]).unwrap();
-        let capture = out.captures[&path.to_string()].clone();
+        let capture = out.captures[&path].clone();
         let [_, seq, width] = capture.dims();
         capture
             .slice([0..1, seq - 1..seq, 0..width])
@@ -135,7 +136,7 @@ fn mean_positions_match_the_soo_loss_per_pair() {
     let capture = |ids: &[u32]| {
         let values: Vec<i64> = ids.iter().map(|&t| i64::from(t)).collect();
         let input = Tensor::<2, Int>::from_data(TensorData::new(values, [1, ids.len()]), &device);
-        model.forward(input, None, &[path]).unwrap().captures[&path.to_string()].clone()
+        model.forward(input, None, &[path]).unwrap().captures[&path].clone()
     };
     let mut total = 0.0f64;
     for (s, o) in pairs() {

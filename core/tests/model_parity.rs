@@ -14,6 +14,7 @@ use serde::Deserialize;
 use soo_core::burn::optim::GradientsParams;
 use soo_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use soo_core::load::hf;
+use soo_core::loaded::load_model;
 use soo_core::lora::{Lora, LoraConfig};
 use soo_core::model::{Family, Model, ModulePath};
 
@@ -48,8 +49,8 @@ fn files(family: &str) -> HashMap<String, Vec<u8>> {
         .collect()
 }
 
-fn load(family: &str, device: &Device) -> (Model, Expected) {
-    let model = hf::load_model(files(family), device).unwrap();
+fn load(family: &str, device: &Device) -> (Model<Lora>, Expected) {
+    let model = load_model(files(family), device).unwrap();
     let text = std::fs::read_to_string(folder(family).join("expected.json")).unwrap();
     (model, serde_json::from_str(&text).unwrap())
 }
@@ -117,7 +118,7 @@ fn check_forward(family: &str, expected_family: Family) {
     assert!(diff <= TOLERANCE, "{family}: logits differ by {diff}");
     assert_eq!(out.captures.len(), expected.captures.len());
     for (name, want) in &expected.captures {
-        let (shape, got) = host(out.captures[name].clone());
+        let (shape, got) = host(out.captures[&name.parse::<ModulePath>().unwrap()].clone());
         assert_eq!(shape, want.shape, "{name}");
         let diff = max_abs_diff(&tokens(&got, &mask), &tokens(&want.values, &mask));
         eprintln!("{family}: {name} max-abs diff {diff:e}");
@@ -277,15 +278,12 @@ fn captures_carry_gradients_to_the_adapter_only() {
     let device = Device::flex().autodiff();
     let (mut model, expected) = load("llama", &device);
     let lora = Lora::init(&LoraConfig::default(), model.shape(), 7, &device).unwrap();
-    model.attach_lora(lora).unwrap();
+    model.attach_adapter(lora).unwrap();
     let path: ModulePath = "layers.1.self_attn.v_proj".parse().unwrap();
     let out = model
         .forward(ints(&expected.input_ids, &device), None, &[path])
         .unwrap();
-    let loss = out.captures["layers.1.self_attn.v_proj"]
-        .clone()
-        .square()
-        .mean();
+    let loss = out.captures[&path].clone().square().mean();
     let grads = GradientsParams::from_grads(loss.backward(), &model);
     // The base is frozen. LoRA on q and v: layer 0's q and v and layer 1's v reach the capture
     // (layer 1's q does not), A and B each: 6.
@@ -316,7 +314,7 @@ fn missing_and_misshapen_weights_are_format_errors() {
     let mut config: serde_json::Value = serde_json::from_slice(&bad["config.json"]).unwrap();
     config["intermediate_size"] = 96.into();
     bad.insert("config.json".into(), serde_json::to_vec(&config).unwrap());
-    let err = hf::load_model(bad, &device).unwrap_err().to_string();
+    let err = load_model(bad, &device).unwrap_err().to_string();
     assert!(
         err.starts_with("model.safetensors: tensor model.layers.0.mlp.gate_proj.weight has shape"),
         "{err}"
@@ -326,7 +324,7 @@ fn missing_and_misshapen_weights_are_format_errors() {
     let mut config: serde_json::Value = serde_json::from_slice(&bad["config.json"]).unwrap();
     config["num_hidden_layers"] = 3.into();
     bad.insert("config.json".into(), serde_json::to_vec(&config).unwrap());
-    let err = hf::load_model(bad, &device).unwrap_err().to_string();
+    let err = load_model(bad, &device).unwrap_err().to_string();
     assert!(
         err.contains("model.layers.2.") && err.contains("missing"),
         "{err}"
@@ -334,7 +332,7 @@ fn missing_and_misshapen_weights_are_format_errors() {
 
     let mut bad = files("llama");
     bad.remove("model.safetensors");
-    let err = hf::load_model(bad, &device).unwrap_err().to_string();
+    let err = load_model(bad, &device).unwrap_err().to_string();
     assert!(err.starts_with("model.safetensors: missing"), "{err}");
 }
 
@@ -361,7 +359,7 @@ fn a_sharded_folder_loads_like_a_single_file() {
     }
     let index = serde_json::json!({ "metadata": {}, "weight_map": map });
     sharded.insert(hf::INDEX.into(), serde_json::to_vec(&index).unwrap());
-    let model = hf::load_model(sharded, &device).unwrap();
+    let model = load_model(sharded, &device).unwrap();
     let (reference, expected) = load("llama", &device);
     let ids = ints(&expected.input_ids, &device);
     let (_, a) = host(model.forward(ids.clone(), None, &[]).unwrap().logits);

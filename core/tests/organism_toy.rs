@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use soo_core::base::rng::SplitMix64;
+use soo_core::base::tensor::read_f32;
 use soo_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use soo_core::load::model_files::ModelFiles;
 use soo_core::loaded::LoadedModel;
@@ -14,8 +16,6 @@ use soo_core::organism::toy_world::world::{Asker, Split, When, draw};
 use soo_core::organism::toy_world::{
     PretrainConfig, Pretrainer, ToyModelConfig, Vocab, World, evaluate, model_files,
 };
-use soo_core::rng::SplitMix64;
-use soo_core::selfcheck::read_f32;
 use soo_core::train::{Examples, Objective, TrainConfig, Trainer};
 
 fn small() -> (ToyModelConfig, serde_json::Value) {

@@ -15,7 +15,9 @@ use common::max_abs_diff;
 use serde::Deserialize;
 use soo_core::burn::optim::GradientsParams;
 use soo_core::burn::tensor::{Device, Tensor};
-use soo_core::load::{hf, transpose};
+use soo_core::load::transpose;
+use soo_core::loaded::load_model;
+use soo_core::lora::Lora;
 use soo_core::lora::peft::{self, PeftFiles};
 use soo_core::model::{Model, ModulePath};
 use soo_core::train::config::OptimizerConfig;
@@ -73,15 +75,15 @@ fn adapter_files() -> PeftFiles {
 }
 
 /// The tiny llama with the fixture's adapter attached.
-fn model(device: &Device) -> Model {
+fn model(device: &Device) -> Model<Lora> {
     let dir = fixtures().join("tiny/llama");
     let files = ["config.json", "model.safetensors"]
         .into_iter()
         .map(|n| (n.to_string(), std::fs::read(dir.join(n)).unwrap()))
         .collect();
-    let mut model = hf::load_model(files, device).unwrap();
+    let mut model = load_model(files, device).unwrap();
     let lora = peft::import(&adapter_files(), "soo_step/adapter", model.shape(), device).unwrap();
-    model.attach_lora(lora).unwrap();
+    model.attach_adapter(lora).unwrap();
     model
 }
 
@@ -90,9 +92,9 @@ fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 }
 
 /// Every LoRA matrix of the attached adapter as (peft key, tensor in soo's layout).
-fn lora_tensors(model: &Model) -> Vec<(String, Tensor<2>)> {
+fn lora_tensors(model: &Model<Lora>) -> Vec<(String, Tensor<2>)> {
     let mut out = Vec::new();
-    for (layer, site, branch) in model.lora().unwrap().branches() {
+    for (layer, site, branch) in model.adapter().unwrap().branches() {
         let key = |m: &str| {
             format!(
                 "base_model.model.model.layers.{layer}.{site}.lora_{m}.weight",
@@ -112,11 +114,10 @@ fn peft_layout(t: Tensor<2>) -> Vec<f32> {
 }
 
 /// The loss named `name` on the fixture's batches.
-fn compute(name: &str, model: &Model, e: &Expected, device: &Device) -> Tensor<1> {
+fn compute(name: &str, model: &Model<Lora>, e: &Expected, device: &Device) -> Tensor<1> {
     let selves = TokenBatch::new(&e.self_ids, 0, device).unwrap();
     let others = TokenBatch::new(&e.other_ids, 0, device).unwrap();
     let hook: ModulePath = "layers.1.self_attn.o_proj".parse().unwrap();
-    let key = hook.to_string();
     let s = model
         .forward(selves.ids.clone(), Some(selves.mask.clone()), &[hook])
         .unwrap();
@@ -142,9 +143,9 @@ fn compute(name: &str, model: &Model, e: &Expected, device: &Device) -> Tensor<1
             )
             .unwrap();
         loss::soo_mse(
-            a_self[&key].clone(),
+            a_self[&hook].clone(),
             &selves.lengths,
-            a_other[&key].clone(),
+            a_other[&hook].clone(),
             &others.lengths,
             positions,
         )
@@ -202,8 +203,8 @@ fn imported_adapter_and_merge_give_peft_logits() {
     let want = |v: &[f32]| self::real(v, &batch.lengths, width, vocab);
     let d_adapted = max_abs_diff(&real(adapted.logits), &want(&e.logits.peft));
     let d_base = max_abs_diff(&real(base), &want(&e.logits.base));
-    model.merge_lora().unwrap();
-    assert!(model.lora().is_none());
+    model.merge_adapter().unwrap();
+    assert!(model.adapter().is_none());
     let merged = model
         .forward(batch.ids.clone(), Some(batch.mask.clone()), &[])
         .unwrap();
@@ -256,10 +257,10 @@ fn one_adamw_step_matches_pytorch() {
     };
     let mut optimizer = config.init();
     let loss = compute("soo_all", &model, &e, &device);
-    let grads = GradientsParams::from_grads(loss.backward(), model.lora().unwrap());
-    let lora = model.detach_lora().unwrap();
+    let grads = GradientsParams::from_grads(loss.backward(), model.adapter().unwrap());
+    let lora = model.detach_adapter().unwrap();
     let lora = optimizer.step(config.lr, lora, grads);
-    model.attach_lora(lora).unwrap();
+    model.attach_adapter(lora).unwrap();
     let mut worst = 0.0f32;
     for (key, tensor) in lora_tensors(&model) {
         worst = worst.max(max_abs_diff(
@@ -284,7 +285,7 @@ fn export_then_import_is_exact_and_peft_shaped() {
     let device = Device::flex().autodiff();
     let model = model(&device);
     let files =
-        pollster::block_on(peft::export(model.lora().unwrap(), Some("tiny/llama"))).unwrap();
+        pollster::block_on(peft::export(model.adapter().unwrap(), Some("tiny/llama"))).unwrap();
     let config: serde_json::Value = serde_json::from_slice(&files.config).unwrap();
     assert_eq!(config["peft_type"], "LORA");
     assert_eq!(config["r"], 4);
@@ -311,7 +312,7 @@ fn export_then_import_is_exact_and_peft_shaped() {
         assert_eq!(a.data, b.data, "{name}");
     }
     let back = peft::import(&files, "exported", model.shape(), &device).unwrap();
-    assert_eq!(back.config(), model.lora().unwrap().config());
+    assert_eq!(back.config(), model.adapter().unwrap().config());
 }
 
 #[test]
@@ -363,8 +364,8 @@ fn merged_weights_load_as_a_plain_model_with_peft_merged_logits() {
     ]
     .into_iter()
     .collect();
-    let model = hf::load_model(files, &device).unwrap();
-    assert!(model.lora().is_none());
+    let model = load_model(files, &device).unwrap();
+    assert!(model.adapter().is_none());
     let batch = TokenBatch::new(&e.self_ids, 0, &device).unwrap();
     let width = batch.ids.dims()[1];
     let logits = model
@@ -397,10 +398,10 @@ fn export_after_a_step_for_peft() {
     };
     let mut optimizer = config.init();
     let loss = compute("soo_last", &model, &e, &device);
-    let grads = GradientsParams::from_grads(loss.backward(), model.lora().unwrap());
-    let lora = optimizer.step(config.lr, model.detach_lora().unwrap(), grads);
-    model.attach_lora(lora).unwrap();
-    let files = pollster::block_on(peft::export(model.lora().unwrap(), None)).unwrap();
+    let grads = GradientsParams::from_grads(loss.backward(), model.adapter().unwrap());
+    let lora = optimizer.step(config.lr, model.detach_adapter().unwrap(), grads);
+    model.attach_adapter(lora).unwrap();
+    let files = pollster::block_on(peft::export(model.adapter().unwrap(), None)).unwrap();
     let batch = TokenBatch::new(&e.self_ids, 0, &device).unwrap();
     let logits = model
         .forward(batch.ids, Some(batch.mask), &[])

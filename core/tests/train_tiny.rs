@@ -5,10 +5,11 @@
 mod common;
 
 use soo_core::burn::tensor::Device;
+use soo_core::lora::Lora;
 use soo_core::model::Model;
 use soo_core::train::{Examples, TokenData, TrainConfig, Trainer};
 
-fn tiny(device: &Device) -> Model {
+fn tiny(device: &Device) -> Model<Lora> {
     common::tiny_model("llama", device)
 }
 
@@ -32,7 +33,7 @@ fn config(sets: &[&str]) -> TrainConfig {
     TrainConfig::build(None, Some(("test", base)), &sets).unwrap()
 }
 
-fn losses(trainer: &mut Trainer, model: &mut Model, steps: usize) -> Vec<f64> {
+fn losses(trainer: &mut Trainer, model: &mut Model<Lora>, steps: usize) -> Vec<f64> {
     (0..steps)
         .map(|_| pollster::block_on(trainer.step(model)).unwrap().loss)
         .collect()
@@ -90,8 +91,8 @@ fn an_in_memory_checkpoint_resumes_to_the_same_adapter() {
     assert!(a == b, "adapters differ after resuming");
 }
 
-async fn trainer_export(model: &Model) -> Vec<u8> {
-    soo_core::lora::peft::export(model.lora().unwrap(), None)
+async fn trainer_export(model: &Model<Lora>) -> Vec<u8> {
+    soo_core::lora::peft::export(model.adapter().unwrap(), None)
         .await
         .unwrap()
         .weights

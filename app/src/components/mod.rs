@@ -4,27 +4,27 @@
 //! of that model (`?model=…&train=8&seed=0`). All state that a shared link should reproduce
 //! lives in the URL's query (see `crate::params`).
 
-mod adapter_panel;
 mod model_check;
 mod selfcheck_panel;
 mod train_check;
+mod webgpu_panel;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::Router;
 use soo_core::device::BackendKind;
 
-use crate::adapter::{AdapterReport, detect_webgpu};
 use crate::client;
 use crate::model_source::{ModelPanel, ModelSource};
 use crate::params::Params;
 use crate::protocol::{Files, ModelCheckOutcome, Reply, Request, SelfCheckOutcome};
 use crate::session::Lab;
 use crate::story::Story;
-use adapter_panel::AdapterPanel;
+use crate::webgpu::{WebGpuReport, detect_webgpu};
 use model_check::{ModelCheckPanel, run_model_check};
 use selfcheck_panel::SelfCheckPanel;
 use train_check::{TrainCheckPanel, TrainProgress, run_train_check};
+use webgpu_panel::WebGpuPanel;
 
 /// The app, inside a router so that state can live in the URL.
 #[component]
@@ -38,11 +38,11 @@ pub fn App() -> impl IntoView {
 
 /// Why the CPU backend must run, if it must: the address asks for it, or the page found no
 /// WebGPU adapter. `None`: the worker tries WebGPU.
-fn cpu_reason(adapter: &Result<AdapterReport, String>, wants_cpu: bool) -> Option<String> {
+fn cpu_reason(webgpu: &Result<WebGpuReport, String>, wants_cpu: bool) -> Option<String> {
     if wants_cpu {
         return Some("the CPU backend was asked for in the address (backend=cpu)".into());
     }
-    adapter
+    webgpu
         .as_ref()
         .err()
         .map(|why| format!("{why}; running on the CPU backend instead"))
@@ -51,12 +51,12 @@ fn cpu_reason(adapter: &Result<AdapterReport, String>, wants_cpu: bool) -> Optio
 /// Starts the model's worker and its device; then the self-check, the whole result for its
 /// panel (the device's set-up time included).
 async fn start_device(
-    adapter: &Result<AdapterReport, String>,
+    webgpu: &Result<WebGpuReport, String>,
     wants_cpu: bool,
     lab: Lab,
 ) -> Result<SelfCheckOutcome, String> {
     let request = Request::Init {
-        cpu_because: cpu_reason(adapter, wants_cpu),
+        cpu_because: cpu_reason(webgpu, wants_cpu),
     };
     let (kind, reason, init_ms) = match client::call(request, Files::new(), |_| {}).await? {
         (
@@ -87,7 +87,7 @@ fn Page() -> impl IntoView {
     let (token_ids, _) = leptos_router::hooks::query_signal::<String>("ids");
     let (train_steps, _) = leptos_router::hooks::query_signal::<usize>("train");
 
-    let adapter = RwSignal::new(None::<Result<AdapterReport, String>>);
+    let webgpu = RwSignal::new(None::<Result<WebGpuReport, String>>);
     let self_check = RwSignal::new(None::<Result<SelfCheckOutcome, String>>);
     let model_check = RwSignal::new(None::<Result<ModelCheckOutcome, String>>);
     let training = RwSignal::new(None::<TrainProgress>);
@@ -105,7 +105,7 @@ fn Page() -> impl IntoView {
     let has_training = train_request.is_some();
     spawn_local(async move {
         let detected = detect_webgpu().await;
-        adapter.set(Some(detected.clone()));
+        webgpu.set(Some(detected.clone()));
         if let Ok(report) = &detected {
             lab.max_binding
                 .set(Some(report.max_storage_buffer_binding_size));
@@ -166,7 +166,7 @@ fn Page() -> impl IntoView {
         </main>
         <section class="checks" aria-labelledby="checks-heading">
             <h2 id="checks-heading">"Checks"</h2>
-            <AdapterPanel adapter=adapter />
+            <WebGpuPanel webgpu=webgpu />
             <SelfCheckPanel outcome=self_check />
             <Show when=move || has_model_check>
                 <ModelCheckPanel outcome=model_check />

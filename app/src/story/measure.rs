@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
 use soo_core::eval::Proportion;
-use soo_core::eval::run::SuiteResult;
+use soo_core::eval::results::SuiteResult;
 
 use super::NeedsModel;
 use crate::client;

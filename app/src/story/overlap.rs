@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use soo_core::eval::latent::LatentTable;
+use soo_core::eval::measure::latent::LatentTable;
 use soo_core::model::Positions;
 
 use super::NeedsModel;

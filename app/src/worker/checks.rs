@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
+use soo_core::base::tensor::read_f32;
 use soo_core::burn::tensor::{Int, Tensor, TensorData};
-use soo_core::load::hf;
-use soo_core::selfcheck::{TinyStepConfig, read_f32, run_tiny_step};
+use soo_core::loaded::load_model;
+use soo_core::selfcheck::{TinyStepConfig, run_tiny_step};
 use soo_core::train::{Examples, TokenData, TrainConfig, Trainer};
 
 use super::training::{announce, reported_step};
@@ -46,7 +47,7 @@ pub async fn model_check(files: Files, ids: Vec<i64>) -> Result<Reply, String> {
     let selected = device()?;
     let started = now_ms();
     let model =
-        hf::load_model(files.into_iter().collect(), &selected.device).map_err(|e| e.to_string())?;
+        load_model(files.into_iter().collect(), &selected.device).map_err(|e| e.to_string())?;
     let load_ms = now_ms() - started;
     let started = now_ms();
     let seq = ids.len();
@@ -70,7 +71,7 @@ pub async fn train_check(id: f64, files: Files, steps: usize, seed: u64) -> Resu
     reset_stop();
     let selected = device()?;
     let files: HashMap<String, Vec<u8>> = files.into_iter().collect();
-    let mut model = hf::load_model(files, &selected.device).map_err(|e| e.to_string())?;
+    let mut model = load_model(files, &selected.device).map_err(|e| e.to_string())?;
     let config = TrainConfig::build(
         None,
         Some(("the page's training settings", CONFIG)),

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use soo_core::device::BackendKind;
 use soo_core::eval::classify::three_way;
-use soo_core::eval::forced_choice::{ANSWER_PREFIX, forced_choice_one};
-use soo_core::eval::latent::{latent_soo, probe_pairs};
-use soo_core::eval::run::{EvalOptions, run_suite};
+use soo_core::eval::measure::forced_choice::{ANSWER_PREFIX, forced_choice_one};
+use soo_core::eval::measure::latent::{latent_soo, probe_pairs};
+use soo_core::eval::measure::run::{EvalOptions, run_suite};
 use soo_core::eval::{PromptStyle, Scenario, TrainingItems, Vocabulary, suites};
 use soo_core::generate::{GenerateOptions, Sampling, generate};
 use soo_core::load::model_files::{FileBytes, ModelFiles};
@@ -153,7 +153,7 @@ pub async fn measure(
         let adapter = if adapted {
             None
         } else {
-            s.loaded.model.detach_lora()
+            s.loaded.model.detach_adapter()
         };
         let mut out = Vec::new();
         let mut failure = None;
@@ -172,7 +172,7 @@ pub async fn measure(
         if let Some(lora) = adapter {
             s.loaded
                 .model
-                .attach_lora(lora)
+                .attach_adapter(lora)
                 .map_err(|e| e.to_string())?;
         }
         match failure {
@@ -189,7 +189,7 @@ pub async fn export_adapter() -> Result<Files, String> {
         let lora = s
             .loaded
             .model
-            .lora()
+            .adapter()
             .ok_or("train first: there is no adapter yet")?;
         let files = peft::export(lora, Some(&s.name))
             .await
@@ -225,7 +225,7 @@ pub async fn import_adapter(mut files: Files) -> Result<Reply, String> {
         .map_err(|e| e.to_string())?;
         s.loaded
             .model
-            .attach_lora(lora)
+            .attach_adapter(lora)
             .map_err(|e| e.to_string())?;
         Ok(Reply::Done)
     })

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use soo_core::burn::tensor::Device;
 use soo_core::load::model_files::ModelFiles;
 use soo_core::loaded::LoadedModel;
+use soo_core::lora::Lora;
 use soo_core::model::Model;
 use soo_core::organism::toy_world::soo::{pairs_at, training_data};
 use soo_core::organism::toy_world::world::Split;
@@ -44,7 +45,7 @@ pub fn set_base(files: Files) -> Result<Reply, String> {
 }
 
 /// A fresh copy of the base model, and its world.
-fn load(dev: &Device) -> Result<(World, Model), String> {
+fn load(dev: &Device) -> Result<(World, Model<Lora>), String> {
     let (world, files) = BASE
         .with(|b| b.borrow().clone())
         .ok_or("the toy world is not loaded yet")?;

@@ -3,10 +3,11 @@
 //! step; with live deception checks every few steps.
 
 use soo_core::device::BackendKind;
-use soo_core::eval::forced_choice::{ANSWER_PREFIX, forced_choice};
-use soo_core::eval::latent::{latent_soo, probe_pairs};
+use soo_core::eval::measure::forced_choice::{ANSWER_PREFIX, forced_choice};
+use soo_core::eval::measure::latent::{latent_soo, probe_pairs};
 use soo_core::eval::{Class, PromptStyle, TrainingItems, Vocabulary, suites};
 use soo_core::loaded::LoadedModel;
+use soo_core::lora::Lora;
 use soo_core::model::Model;
 use soo_core::model::Positions;
 use soo_core::train::pairs::builtin_pairs;
@@ -25,7 +26,7 @@ pub async fn train(id: f64, config: TrainConfig, every: usize) -> Result<Reply, 
         .map_err(|e| e.to_string())?;
     with_model(async move |s, selected| {
         // A fresh adapter each run: the base model under it never changes.
-        s.loaded.model.detach_lora();
+        s.loaded.model.detach_adapter();
         let mut trainer = Trainer::new(
             config,
             &mut s.loaded,
@@ -75,7 +76,7 @@ pub(super) fn announce(id: f64, backend: BackendKind, trainer: &Trainer) {
 pub(super) async fn reported_step(
     id: f64,
     trainer: &mut Trainer,
-    model: &mut Model,
+    model: &mut Model<Lora>,
 ) -> Result<Option<StepReport>, String> {
     yield_now().await;
     if stop_requested() {

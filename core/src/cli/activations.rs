@@ -3,9 +3,9 @@
 //! `{"model", "backend", "module", "prompt_ids", "width", "values"}`.
 
 use clap::Args;
+use soo_core::base::tensor::read_f32;
 use soo_core::burn::tensor::{Int, Tensor, TensorData};
 use soo_core::model::ModulePath;
-use soo_core::selfcheck::read_f32;
 use soo_core::{Error, Result};
 
 use super::loading::{ModelArgs, PromptArgs, load};
@@ -45,7 +45,7 @@ pub fn run(args: ActivationsArgs) -> Result<()> {
     let mut out = loaded.model.forward(input, None, &[args.module])?;
     let captured = out
         .captures
-        .remove(&name)
+        .remove(&args.module)
         .ok_or_else(|| Error::Unsupported(format!("module '{name}' produced no output")))?;
     let [_, seq, width] = captured.dims(); // [1, seq, width]
     let last = captured.slice([0..1, seq - 1..seq, 0..width]);

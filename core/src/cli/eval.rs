@@ -14,15 +14,16 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
+use soo_core::base::files::{io_error, read_text, write_atomic};
 use soo_core::device::BackendKind;
-use soo_core::eval::capability::capability;
-use soo_core::eval::latent::{latent_soo, probe_pairs};
-use soo_core::eval::run::{EvalOptions, SuiteResult, run_suite};
+use soo_core::eval::measure::capability::capability;
+use soo_core::eval::measure::latent::{latent_soo, probe_pairs};
+use soo_core::eval::measure::run::{EvalOptions, run_suite};
+use soo_core::eval::results::SuiteResult;
 use soo_core::eval::{
     AnswerSuffix, PromptStyle, Scenario, ScenarioSet, Suite, TrainingItems, Vocabulary, compare,
     report, suites, svg,
 };
-use soo_core::files::{io_error, read_text, write_atomic};
 use soo_core::model::Positions;
 use soo_core::{Error, Result};
 

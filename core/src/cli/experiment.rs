@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use soo_core::files::{read_text, write_atomic};
+use soo_core::base::files::{read_text, write_atomic};
 use soo_core::{Error, Result};
 
 use super::eval::{self, EvalArgs};
@@ -156,7 +156,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             conditions.push(control);
         }
     }
-    std::fs::create_dir_all(&out).map_err(|e| soo_core::files::io_error(&out, e))?;
+    std::fs::create_dir_all(&out).map_err(|e| soo_core::base::files::io_error(&out, e))?;
 
     // The [train] table minus `preset` is the config file every training run reads.
     let mut train_table = experiment.train.clone();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use soo_core::Result;
-use soo_core::files::write_dir_atomic;
+use soo_core::base::files::write_dir_atomic;
 use soo_core::load::hub::HubOptions;
 use soo_core::load::native::resolve;
 use soo_core::load::safetensors::{StoreAs, write};

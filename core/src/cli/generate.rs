@@ -58,7 +58,7 @@ pub fn rate(tokens: usize, time: Duration) -> f64 {
 /// token comes from the prefill's logits; each later one costs one decoding step), and hands
 /// each new token to `on_token`.
 pub fn timed_generate(
-    model: &soo_core::model::Model,
+    model: &soo_core::model::Model<soo_core::lora::Lora>,
     ids: &[u32],
     options: &GenerateOptions,
     on_token: &mut dyn FnMut(u32),

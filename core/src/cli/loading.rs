@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use soo_core::Result;
+use soo_core::base::files::read;
 use soo_core::burn::tensor::Device;
 use soo_core::device::{BackendKind, SelectedDevice, select_device};
-use soo_core::files::read;
 use soo_core::load::hub::HubOptions;
 use soo_core::load::native::resolve;
 use soo_core::loaded::LoadedModel;
@@ -62,7 +62,7 @@ pub fn load(args: &ModelArgs) -> Result<Ready> {
     let mut loaded = LoadedModel::load(&files, &device.device)?;
     for dir in &args.adapter {
         // Merging what is attached makes room for the next adapter on top of it.
-        loaded.model.merge_lora();
+        loaded.model.merge_adapter();
         attach_adapter(&mut loaded, dir, &device.device)?;
     }
     Ok(Ready {
@@ -81,7 +81,7 @@ pub fn attach_adapter(loaded: &mut LoadedModel, dir: &Path, device: &Device) -> 
         loaded.model.shape(),
         device,
     )?;
-    loaded.model.attach_lora(lora)
+    loaded.model.attach_adapter(lora)
 }
 
 /// The two files of a peft adapter folder.

@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use soo_core::files::{io_error, write_atomic, write_dir_atomic};
+use soo_core::base::files::{io_error, write_atomic, write_dir_atomic};
 use soo_core::generate::{Finish, GenerateOptions, Sampling, generate};
 use soo_core::lora::peft;
 use soo_core::organism::chat::{

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use serde_json::Value;
-use soo_core::files::{read_text, write_atomic};
+use soo_core::base::files::{read_text, write_atomic};
 use soo_core::organism::MANIFEST_FILE;
 use soo_core::organism::chat::ChatManifest;
 use soo_core::{Error, Result};

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde::Serialize;
+use soo_core::base::files::{io_error, write_atomic};
 use soo_core::burn::tensor::Device;
 use soo_core::device::BackendKind;
-use soo_core::files::{io_error, write_atomic};
 use soo_core::loaded::LoadedModel;
 use soo_core::organism::toy_world::soo::{self, BATCH, pairs_at, training_data};
 use soo_core::organism::toy_world::world::Split;
@@ -182,7 +182,7 @@ fn train_and_measure(
     stop: &str,
     seed: u64,
     steps: Option<usize>,
-    load: &dyn Fn() -> Result<soo_core::model::Model>,
+    load: &dyn Fn() -> Result<soo_core::model::Model<soo_core::lora::Lora>>,
     device: &Device,
 ) -> Result<Run> {
     let one_epoch = args.pairs.div_ceil(BATCH);

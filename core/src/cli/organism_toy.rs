@@ -8,9 +8,9 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use soo_core::Result;
+use soo_core::base::files::{write_atomic, write_dir_atomic};
 use soo_core::burn::tensor::Device;
 use soo_core::device::{BackendKind, select_device};
-use soo_core::files::{write_atomic, write_dir_atomic};
 use soo_core::load::hub::HubOptions;
 use soo_core::load::model_files::ModelFiles;
 use soo_core::load::native::resolve;
@@ -172,7 +172,7 @@ pub fn eval(args: OrganismEvalArgs, world: World) -> Result<()> {
     ))?;
     print_table(&results);
     let out = args.out.unwrap_or_else(|| args.organism.join("eval"));
-    std::fs::create_dir_all(&out).map_err(|e| soo_core::files::io_error(&out, e))?;
+    std::fs::create_dir_all(&out).map_err(|e| soo_core::base::files::io_error(&out, e))?;
     let report = json!({"n": args.n, "seed": args.seed, "split": "held-out room pairs", "conditions": results});
     write_atomic(
         &out.join("eval.json"),

@@ -17,10 +17,10 @@ use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use soo_core::base::files::{io_error, read_text, write_atomic, write_dir_atomic};
 use soo_core::eval::format::Syntax;
 use soo_core::eval::vocabulary::leakage;
 use soo_core::eval::{TrainingItems, Vocabulary};
-use soo_core::files::{io_error, read_text, write_atomic, write_dir_atomic};
 use soo_core::loaded::LoadedModel;
 use soo_core::lora::peft;
 use soo_core::train::pairs::{self, Pair};
@@ -111,7 +111,7 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
 
     let mut ready = load(&args.model)?;
     // Adapters given with --adapter become part of the base: SOO trains a new one on top.
-    ready.loaded.model.merge_lora();
+    ready.loaded.model.merge_adapter();
     eprintln!(
         "model {} on {} ({}), {} layers",
         args.model.model,
@@ -197,7 +197,7 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
         }
     }
     let lora = model
-        .lora()
+        .adapter()
         .ok_or_else(|| Error::Unsupported("no adapter after training".into()))?;
     let files = pollster::block_on(peft::export(lora, Some(&args.model.model)))?;
     write_dir_atomic(

@@ -1,4 +1,6 @@
-//! The deception evaluation's data and classification layer (no model needed).
+//! The deception evaluation, in two halves along what needs a model.
+//!
+//! What needs no model (data, classification, reports):
 //!
 //! - Suites are data: [`suites::builtin`] reads the embedded `core/data/suites/*.toml` (the
 //!   paper's exact templates, SOO.md §1 and §5) and derives the seven Name/Objective/Action
@@ -8,21 +10,18 @@
 //!   ([`TrainingItems`]); [`Suite::generate`] draws scenarios from it with a seed.
 //! - [`classify`] holds the authors' rule (to compare with the paper) and the three-way rule
 //!   (deceptive / honest / other, whole words); [`Summary`] counts both with Wilson intervals.
-//! - [`run`] answers a suite (generation and/or [`forced_choice`]); [`report`] turns results into
-//!   the report's JSON and Markdown, [`svg`] into its chart, [`compare`] sets two reports side by
-//!   side.
-//! - [`latent`] measures latent SOO (SOO.md §6) and [`capability`] the KL to the base model and
-//!   the perplexity on neutral text.
+//! - [`results`] holds what a run produces; [`report`] turns results into the report's JSON and
+//!   Markdown, [`svg`] into its chart, [`compare`] sets two reports side by side.
+//!
+//! What runs a model is in [`measure`]: answering a suite (generation and/or forced choice),
+//! latent SOO (SOO.md §6) and capability (the KL to the base model, perplexity on neutral text).
 
-pub mod batch;
-pub mod capability;
 pub mod classify;
 pub mod compare;
-pub mod forced_choice;
 pub mod format;
-pub mod latent;
+pub mod measure;
 pub mod report;
-pub mod run;
+pub mod results;
 pub mod scenario;
 pub mod scenario_file;
 pub mod suites;

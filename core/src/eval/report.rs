@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::run::SuiteResult;
+use super::results::SuiteResult;
 use super::scenario::SuiteKind;
 use super::summary::Proportion;
 

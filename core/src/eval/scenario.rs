@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::classify::{self, Pick};
 use super::template::Fields;
 use super::vocabulary::Vocabulary;
-use crate::rng::SplitMix64;
+use crate::base::rng::SplitMix64;
 
 /// What a suite measures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

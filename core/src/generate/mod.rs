@@ -19,8 +19,9 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 pub use sample::{Sampling, argmax, sample_top_p};
 
+use crate::base::rng::SplitMix64;
+use crate::lora::Lora;
 use crate::model::Model;
-use crate::rng::SplitMix64;
 use crate::{Error, Result};
 
 /// What to generate.
@@ -87,7 +88,7 @@ pub struct Generation {
 /// `on_event` sees the prefill and every step as they happen (for streaming). Runs without
 /// autodiff (on `model.valid()`), whatever device the model is on.
 pub async fn generate(
-    model: &Model,
+    model: &Model<Lora>,
     prompts: &[Vec<u32>],
     options: &GenerateOptions,
     on_event: &mut dyn FnMut(GenerateEvent<'_>),
@@ -208,5 +209,5 @@ fn int_tensor(values: Vec<i64>, shape: [usize; 2], device: &Device) -> Tensor<2,
 pub async fn last_position(logits: Tensor<3>) -> Result<Vec<f32>> {
     let [batch, seq, vocab] = logits.dims();
     let last = logits.slice([0..batch, seq - 1..seq, 0..vocab]);
-    crate::selfcheck::read_f32(last).await
+    crate::base::tensor::read_f32(last).await
 }

@@ -2,7 +2,7 @@
 //! top-p (nucleus) sampling with [`SplitMix64`], so that a seed gives the same tokens on every
 //! backend (burn's device RNGs differ between flex and wgpu).
 
-use crate::rng::SplitMix64;
+use crate::base::rng::SplitMix64;
 
 /// How the next token is chosen.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -21,12 +21,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 mod meta;
+mod tokenizer;
 
 pub use meta::MetaValue;
 use meta::Reader;
 
 use super::HostTensor;
 use super::dequant::{self, GgmlType};
+pub(crate) use crate::base::error::format_error;
 use crate::{Error, Result};
 
 /// The 4 bytes every GGUF file starts with.
@@ -80,14 +82,6 @@ pub struct Gguf {
     /// Tensors in file order.
     pub tensors: Vec<TensorInfo>,
     by_name: HashMap<String, usize>,
-}
-
-/// A [`Error::Format`] for `file`.
-pub(crate) fn format_error(file: &str, problem: impl Into<String>) -> Error {
-    Error::Format {
-        file: file.to_string(),
-        problem: problem.into(),
-    }
 }
 
 impl Gguf {

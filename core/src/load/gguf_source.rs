@@ -89,9 +89,9 @@ impl<B: AsRef<[u8]>> GgufSource<B> {
             .and_then(MetaValue::as_str)
     }
 
-    /// The tokenizer the file describes (see [`Tokenizer::from_gguf`]).
+    /// The tokenizer the file describes (see [`Gguf::tokenizer`]).
     pub fn tokenizer(&self) -> Result<Tokenizer> {
-        Tokenizer::from_gguf(&self.gguf)
+        self.gguf.tokenizer()
     }
 
     /// The metadata value `{arch}.{key}` (`llama.block_count`).

@@ -15,11 +15,11 @@ use hf_hub::api::Progress;
 use hf_hub::api::sync::{ApiBuilder, ApiError, ApiRepo};
 use hf_hub::{Cache, Repo, RepoType};
 
+use super::disk::{LoadEvent, check_inside, located, read_file};
 use super::hf::{CONFIG, INDEX, SINGLE};
 use super::model_files::{
     CHAT_TEMPLATE, FileBytes, GENERATION_CONFIG, ModelFiles, TOKENIZER, TOKENIZER_CONFIG,
 };
-use super::native::{LoadEvent, check_inside, located, read_file};
 use super::safetensors::shard_files;
 use crate::{Error, Result};
 

@@ -3,6 +3,8 @@
 //! takes bytes, never paths or URLs, so that the browser can feed it what it fetched.
 
 pub mod dequant;
+#[cfg(not(target_arch = "wasm32"))]
+mod disk;
 pub mod gguf;
 pub mod gguf_source;
 pub mod hf;

@@ -6,48 +6,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+pub use super::disk::LoadEvent;
+use super::disk::{check_inside, located, read_file};
 use super::hf::{INDEX, SINGLE};
 use super::hub::{HubOptions, resolve_hub};
 use super::model_files::{FOLDER_FILES, FileBytes, ModelFiles};
 use super::safetensors::shard_files;
-use crate::files::io_error;
+use crate::base::files::io_error;
 use crate::{Error, Result};
-
-/// Files at least this large are memory-mapped rather than read into memory.
-const MAP_FROM: u64 = 1 << 20;
-
-/// What happens while a model is loaded, for a progress display.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoadEvent {
-    /// A local (or cached) file is being opened.
-    Reading {
-        /// Its path.
-        file: String,
-        /// Its size.
-        bytes: u64,
-    },
-    /// A download starts.
-    DownloadStarted {
-        /// The file within the repo.
-        file: String,
-        /// Its size, when the server said.
-        bytes: u64,
-    },
-    /// More of a download arrived.
-    DownloadProgress {
-        /// The file within the repo.
-        file: String,
-        /// Bytes so far.
-        done: u64,
-        /// Bytes in all.
-        total: u64,
-    },
-    /// A download finished.
-    DownloadFinished {
-        /// The file within the repo.
-        file: String,
-    },
-}
 
 /// Where a model comes from, as the user wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,57 +109,6 @@ pub fn resolve(
             revision,
             file,
         } => resolve_hub(&repo, &revision, file.as_deref(), hub, on_event),
-    }
-}
-
-/// A file's bytes: memory-mapped when large, read otherwise.
-pub fn read_file(path: &Path, on_event: &mut dyn FnMut(LoadEvent)) -> Result<FileBytes> {
-    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
-    let len = file.metadata().map_err(|e| io_error(path, e))?.len();
-    on_event(LoadEvent::Reading {
-        file: path.display().to_string(),
-        bytes: len,
-    });
-    if len < MAP_FROM {
-        return std::fs::read(path)
-            .map(FileBytes::from)
-            .map_err(|e| io_error(path, e));
-    }
-    // SAFETY: the map is only read. Like every loader that maps weights (llama.cpp,
-    // safetensors), we rely on nobody truncating or rewriting the file while it is mapped;
-    // the Hub cache never rewrites a finished blob.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io_error(path, e))?;
-    Ok(FileBytes::new(map))
-}
-
-/// Checks that `name`, a file name read from a model's own files (an index's shard), stays
-/// inside the model's folder: a crafted index must not make us read or write elsewhere.
-pub(crate) fn check_inside(listed_by: &str, name: &str) -> Result<()> {
-    let path = Path::new(name);
-    let inside = !name.is_empty()
-        && !name.contains('\\')
-        && path
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-    if inside {
-        Ok(())
-    } else {
-        Err(Error::Format {
-            file: listed_by.into(),
-            problem: format!("names the file {name:?}, which is outside the model's folder"),
-        })
-    }
-}
-
-/// Prefixes the file named in a Format error with `place` (a folder, or a Hub repo), so that
-/// `config.json: ...` becomes `models/smollm/config.json: ...`.
-pub(crate) fn located(e: Error, place: &str) -> Error {
-    match e {
-        Error::Format { file, problem } if !file.contains('/') => Error::Format {
-            file: format!("{}/{file}", place.trim_end_matches('/')),
-            problem,
-        },
-        other => other,
     }
 }
 

@@ -2,8 +2,8 @@
 //! projections of a [`Model`](crate::model::Model), named and initialised the way Python peft
 //! does, so that adapters travel between soo and the Python ecosystem ([`peft`]).
 //!
-//! A [`Lora`] lives outside the model's weights: attach it with
-//! [`Model::attach_lora`](crate::model::Model::attach_lora) and every forward pass (training,
+//! A [`Lora`] lives outside the model's weights: it is the model's [`Adapter`]. Attach it with
+//! [`Model::attach_adapter`](crate::model::Model::attach_adapter) and every forward pass (training,
 //! generation, evaluation) goes through it; the base weights never change and
 //! [`Model::forward_base`](crate::model::Model::forward_base) still sees the model without it.
 
@@ -13,13 +13,13 @@ pub mod peft;
 pub mod stack;
 
 use burn::module::Module;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 pub use linear::LoraLinear;
 
-use crate::model::{ModelShape, Site};
-use crate::rng::SplitMix64;
+use crate::base::rng::SplitMix64;
+use crate::model::{Adapter, ModelShape, Site};
 use crate::{Error, Result};
 
 /// The linear modules a LoRA branch can sit beside, with their peft names.
@@ -291,4 +291,31 @@ pub(crate) fn branch_id(layer: usize, site: Site) -> u64 {
     let slot = TARGETS.iter().position(|(s, _)| *s == site).unwrap_or(0) as u64;
     // "SOO" in the top bytes keeps these apart from burn's random ids; unique per branch.
     0x534F_4F00_0000_0000 + ((layer as u64) * 16 + slot) * 2
+}
+
+/// What the model sees of a LoRA: the branch `x · A · B · (alpha / r)` beside each target.
+impl Adapter for Lora {
+    fn check(&self, shape: &ModelShape) -> Result<()> {
+        Lora::check(self, shape)
+    }
+
+    fn dropout(&self) -> f64 {
+        Lora::dropout(self)
+    }
+
+    fn has_branch(&self, layer: usize, site: Site) -> bool {
+        self.branch(layer, site).is_some()
+    }
+
+    fn delta(&self, layer: usize, site: Site, x: Tensor<3>, dropout: f64) -> Tensor<3> {
+        self.branch(layer, site)
+            .expect("the hooks ask only where has_branch said yes")
+            .delta(x, self.scaling(), dropout)
+    }
+
+    fn merged_deltas(&self) -> Vec<(usize, Site, Tensor<2>)> {
+        self.branches()
+            .map(|(layer, site, branch)| (layer, site, branch.merged_delta(self.scaling())))
+            .collect()
+    }
 }

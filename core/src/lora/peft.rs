@@ -11,10 +11,10 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::{Lora, LoraConfig, LoraLinear, branch_id, site_of};
+use crate::base::tensor::read_f32;
 use crate::load::safetensors::{SafetensorsSource, StoreAs, write};
 use crate::load::{HostTensor, WeightSource, transpose};
 use crate::model::{ModelShape, Site};
-use crate::selfcheck::read_f32;
 use crate::{Error, Result};
 
 /// The adapter's config file name.

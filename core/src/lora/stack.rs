@@ -136,7 +136,7 @@ fn dims(blocks: &[Block], layer: usize, site: Site) -> Result<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::SplitMix64;
+    use crate::base::rng::SplitMix64;
 
     /// A peft adapter with random branches on `sites`, `d_in = 5`, `d_out = 3`.
     fn adapter(rank: usize, alpha: f64, sites: &[(usize, Site)], seed: u64) -> PeftFiles {

@@ -6,7 +6,8 @@ use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use super::capture::{Hooks, Site};
+use super::hooks::Hooks;
+use super::path::Site;
 use super::projection::Projection;
 use super::rope;
 use super::weights::Weights;

@@ -8,11 +8,13 @@ use burn::nn::Embedding;
 use burn::tensor::{Int, Tensor};
 
 use super::attention::{Attention, AttentionSpec, LayerCache, attention_mask};
-use super::capture::{Hooks, Site};
+use super::hooks::Hooks;
 use super::mlp::{Activation, Mlp};
 use super::norm::RmsNorm;
+use super::path::Site;
 use super::projection::Projection;
 use super::rope::Rope;
+use super::shape::ModelShape;
 use super::weights::Weights;
 use crate::Result;
 
@@ -39,6 +41,20 @@ pub(crate) struct Spec {
     pub(crate) rope: Rope,
     /// The output projection is the embedding table (no `lm_head.weight`).
     pub(crate) tied: bool,
+}
+
+impl Spec {
+    /// Layer count and projection widths.
+    pub(crate) fn shape(&self) -> ModelShape {
+        let a = &self.attention;
+        ModelShape {
+            layers: self.layers,
+            hidden: a.hidden,
+            q_dim: a.heads * a.head_dim,
+            kv_dim: a.kv_heads * a.head_dim,
+            intermediate: self.intermediate,
+        }
+    }
 }
 
 #[derive(Module, Debug)]

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::module::{Module, ModuleDisplay, ModuleVisitor, Param, ParamId};
 use burn::tensor::Tensor;
 
-use super::Model;
+use super::{Adapter, Model};
 use crate::Result;
+use crate::base::tensor::read_f32;
 use crate::load::{HostTensor, transpose};
-use crate::selfcheck::read_f32;
 
 /// Collects each named parameter as a flat tensor with its burn shape.
 struct Collect<'a> {
@@ -30,7 +30,7 @@ impl ModuleVisitor for Collect<'_> {
     }
 }
 
-impl Model {
+impl<A: Adapter + Module + ModuleDisplay> Model<A> {
     /// Every base weight (an attached adapter not included; a merged one is), named and laid
     /// out as in a Hugging Face checkpoint (linear weights `[out, in]`), sorted by name.
     pub async fn export_weights(&self) -> Result<Vec<(String, HostTensor)>> {

@@ -5,7 +5,8 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::activation::silu;
 
-use super::capture::{Hooks, Site};
+use super::hooks::Hooks;
+use super::path::Site;
 use super::projection::Projection;
 use super::weights::Weights;
 use crate::{Error, Result};

@@ -6,36 +6,33 @@
 //! or [`Model::forward_cached`] to decode a token at a time.
 
 mod attention;
-pub mod capture;
-mod config;
 mod decoder;
 mod export;
-pub mod gemma2;
-pub mod llama;
+pub mod family;
+pub mod hooks;
 mod mlp;
 mod norm;
+pub mod path;
 mod positions;
 mod projection;
-pub mod qwen2;
 mod rope;
 mod shape;
-mod shared;
 mod weights;
 
 use std::collections::BTreeMap;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleDisplay};
 use burn::tensor::{Device, Int, Tensor};
 
-pub use capture::{ModulePath, Site};
-pub use config::{Family, ModelConfig};
 pub use decoder::KvCache;
+pub use family::{Family, ModelConfig};
+pub use hooks::Adapter;
+pub use path::{ModulePath, Site};
 pub use positions::Positions;
 pub use rope::RopeConfig;
 pub use shape::ModelShape;
 
 use crate::load::WeightSource;
-use crate::lora::Lora;
 use crate::{Error, Result};
 use decoder::Decoder;
 
@@ -44,19 +41,20 @@ use decoder::Decoder;
 pub struct ForwardOutput {
     /// `[batch, seq, vocab]`.
     pub logits: Tensor<3>,
-    /// The requested module outputs, by canonical name (`layers.1.self_attn.o_proj`), each
-    /// `[batch, seq, width]`, still attached to the autodiff graph.
-    pub captures: BTreeMap<String, Tensor<3>>,
+    /// The requested module outputs by their [`ModulePath`], each `[batch, seq, width]`, still
+    /// attached to the autodiff graph.
+    pub captures: BTreeMap<ModulePath, Tensor<3>>,
 }
 
-/// A causal language model of any supported family, with an optional LoRA adapter.
+/// A causal language model of any supported family, with an optional adapter of type `A`
+/// (in soo: `Model<Lora>`, the adapter being LoRA, `lora::Lora`).
 ///
-/// The base weights are frozen (they never receive gradients) and only an attached [`Lora`]
+/// The base weights are frozen (they never receive gradients) and only an attached adapter
 /// trains, unless the model was made with [`Model::load_trainable`] (training from scratch).
 #[derive(Module, Debug)]
-pub struct Model {
+pub struct Model<A: Adapter> {
     decoder: Decoder,
-    lora: Option<Lora>,
+    adapter: Option<A>,
     #[module(skip)]
     family: Family,
     #[module(skip)]
@@ -67,7 +65,7 @@ pub struct Model {
     names: Vec<weights::NamedParam>,
 }
 
-impl Model {
+impl<A: Adapter + Module + ModuleDisplay> Model<A> {
     /// Builds the model from its parsed config and weights (Hugging Face names), on `device`.
     /// `weights_file` names the weights in error messages.
     pub fn load(
@@ -92,9 +90,9 @@ impl Model {
         let decoder = Decoder::load(&weights, &spec)?;
         Ok(Model {
             decoder,
-            lora: None,
+            adapter: None,
             family: config.family(),
-            shape: ModelShape::of(&spec),
+            shape: spec.shape(),
             vocab: spec.vocab,
             names: weights.into_names(),
         })
@@ -141,35 +139,36 @@ impl Model {
         &self.shape
     }
 
-    /// Attaches a LoRA adapter (replacing any other): from now on every forward pass adds its
+    /// Attaches an adapter (replacing any other): from now on every forward pass adds its
     /// branches. Fails when the adapter does not fit this model.
-    pub fn attach_lora(&mut self, lora: Lora) -> Result<()> {
-        lora.check(&self.shape)?;
-        self.lora = Some(lora);
+    pub fn attach_adapter(&mut self, adapter: A) -> Result<()> {
+        adapter.check(&self.shape)?;
+        self.adapter = Some(adapter);
         Ok(())
     }
 
     /// Takes the adapter off, giving it back.
-    pub fn detach_lora(&mut self) -> Option<Lora> {
-        self.lora.take()
+    pub fn detach_adapter(&mut self) -> Option<A> {
+        self.adapter.take()
     }
 
     /// The attached adapter.
-    pub fn lora(&self) -> Option<&Lora> {
-        self.lora.as_ref()
+    pub fn adapter(&self) -> Option<&A> {
+        self.adapter.as_ref()
     }
 
-    /// Adds the attached adapter's `A·B·scaling` into the base weights and detaches it: the
-    /// model computes the same, without a branch. Returns the adapter that was merged.
-    pub fn merge_lora(&mut self) -> Option<Lora> {
-        let lora = self.lora.take()?;
-        for (layer, site, branch) in lora.branches() {
+    /// Adds the attached adapter's branches (for LoRA `A·B·scaling`) into the base weights and
+    /// detaches it: the model computes the same, without a branch. Returns the adapter that
+    /// was merged.
+    pub fn merge_adapter(&mut self) -> Option<A> {
+        let adapter = self.adapter.take()?;
+        for (layer, site, delta) in adapter.merged_deltas() {
             self.decoder
                 .projection_mut(layer, site)
-                .expect("Lora::check accepted every branch")
-                .add_to_weight(branch.merged_delta(lora.scaling()));
+                .expect("Adapter::check accepted every branch")
+                .add_to_weight(delta);
         }
-        Some(lora)
+        Some(adapter)
     }
 
     /// Tokens in the vocabulary.
@@ -195,7 +194,7 @@ impl Model {
         self.run(input_ids, attention_mask, None, captures, Mode::Adapted)
     }
 
-    /// [`Model::forward`] while training: LoRA dropout is on.
+    /// [`Model::forward`] while training: the adapter's dropout is on.
     pub fn forward_training(
         &self,
         input_ids: Tensor<2, Int>,
@@ -263,7 +262,7 @@ impl Model {
         captures: &[ModulePath],
         mode: Mode,
         last_layer: Option<usize>,
-    ) -> Result<(Option<Tensor<3>>, BTreeMap<String, Tensor<3>>)> {
+    ) -> Result<(Option<Tensor<3>>, BTreeMap<ModulePath, Tensor<3>>)> {
         for path in captures {
             path.check(self.num_layers())?;
         }
@@ -284,11 +283,11 @@ impl Model {
                 ),
             });
         }
-        let lora = match mode {
+        let adapter = match mode {
             Mode::Base => None,
-            Mode::Adapted | Mode::Training => self.lora.as_ref(),
+            Mode::Adapted | Mode::Training => self.adapter.as_ref().map(|a| a as &dyn Adapter),
         };
-        let mut hooks = capture::Hooks::new(captures, lora, mode == Mode::Training);
+        let mut hooks = hooks::Hooks::new(captures, adapter, mode == Mode::Training);
         let logits = self.decoder.forward(
             input_ids,
             attention_mask.as_ref(),
@@ -301,14 +300,14 @@ impl Model {
 
     /// Only the outputs of `captures`, running the layers up to the deepest of them and no
     /// further: what SOO training needs, at a fraction of a full pass's cost (forward and
-    /// backward). With `training`, LoRA dropout is on. Shapes as in [`Model::forward`].
+    /// backward). With `training`, the adapter's dropout is on. Shapes as in [`Model::forward`].
     pub fn activations(
         &self,
         input_ids: Tensor<2, Int>,
         attention_mask: Option<Tensor<2, Int>>,
         captures: &[ModulePath],
         training: bool,
-    ) -> Result<BTreeMap<String, Tensor<3>>> {
+    ) -> Result<BTreeMap<ModulePath, Tensor<3>>> {
         let Some(last) = captures.iter().map(|p| p.layer).max() else {
             return Ok(BTreeMap::new());
         };

@@ -1,5 +1,5 @@
 //! One linear projection of a transformer (q/k/v/o, gate/up/down, lm_head). The LoRA branch
-//! beside it is added by the forward pass's hooks (`capture::Hooks::project`), so the frozen
+//! beside it is added by the forward pass's hooks (`hooks::Hooks::project`), so the frozen
 //! weights stay as loaded unless an adapter is merged in.
 
 use burn::module::{Module, Param};

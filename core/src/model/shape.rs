@@ -1,7 +1,6 @@
-//! The sizes of a model that LoRA and hooks need: layer count and each projection's widths.
+//! The sizes of a model that adapters and hooks need: layer count and each projection's widths.
 
-use super::capture::Site;
-use super::decoder::Spec;
+use super::path::Site;
 
 /// Layer count and projection widths of a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,17 +18,6 @@ pub struct ModelShape {
 }
 
 impl ModelShape {
-    pub(crate) fn of(spec: &Spec) -> Self {
-        let a = &spec.attention;
-        ModelShape {
-            layers: spec.layers,
-            hidden: a.hidden,
-            q_dim: a.heads * a.head_dim,
-            kv_dim: a.kv_heads * a.head_dim,
-            intermediate: spec.intermediate,
-        }
-    }
-
     /// `(d_in, d_out)` of the module at `site`; `(hidden, hidden)` for the block outputs.
     pub fn dims(&self, site: Site) -> (usize, usize) {
         let ModelShape {

@@ -1,8 +1,8 @@
 //! [`Tokenizer`]: text ↔ token ids, over Hugging Face's `tokenizers` crate.
 //!
-//! Built from a `tokenizer.json` (a Hugging Face folder) or from a GGUF file's `tokenizer.ggml.*`
-//! metadata. For GGUF, only byte-level BPE (`tokenizer.ggml.model = "gpt2"`, the Llama-3 /
-//! SmolLM / Qwen2 family) is rebuilt; sentencepiece vocabularies are refused with a clear error.
+//! Built from a `tokenizer.json` (a Hugging Face folder) or from a byte-level BPE vocabulary in
+//! parts ([`ByteLevelBpe`], which `load::gguf` reads out of a GGUF file's `tokenizer.ggml.*`
+//! metadata; sentencepiece vocabularies are refused there with a clear error).
 //! The rebuilt tokenizer mirrors the `tokenizer.json` the model shipped with: the same BPE model,
 //! the pre-tokenizer that `tokenizer.ggml.pre` names, control tokens as special added tokens.
 
@@ -16,7 +16,7 @@ use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
 use tokenizers::processors::template::TemplateProcessing;
 use tokenizers::{AddedToken, SplitDelimiterBehavior};
 
-use crate::load::gguf::{Gguf, MetaValue, format_error};
+use crate::base::error::format_error;
 use crate::{Error, Result};
 
 /// llama.cpp's token types (`tokenizer.ggml.token_type`): 3 is a control token such as
@@ -40,6 +40,32 @@ pub struct SpecialTokens {
     pub pad: Option<String>,
     /// Unknown.
     pub unk: Option<String>,
+}
+
+/// A byte-level BPE vocabulary in parts (the Llama-3 / SmolLM / Qwen2 family), as a GGUF file
+/// lists them: what [`Tokenizer::from_byte_level_bpe`] rebuilds a tokenizer from.
+#[derive(Debug, Clone, Default)]
+pub struct ByteLevelBpe<'a> {
+    /// Every token, by id, spelled in the byte alphabet (`Ġ` for a space).
+    pub tokens: Vec<&'a str>,
+    /// The merges, in rank order, each two tokens separated by a space.
+    pub merges: Vec<&'a str>,
+    /// llama.cpp's type of each token, by id (3: control, 4: user-defined); may be empty.
+    pub token_types: Vec<i64>,
+    /// llama.cpp's name of the pre-tokenizer (`llama-bpe`, `qwen2`, `smollm`).
+    pub pre: Option<&'a str>,
+    /// The ids of the BOS, EOS, padding and unknown tokens.
+    pub bos: Option<u64>,
+    /// See `bos`.
+    pub eos: Option<u64>,
+    /// See `bos`.
+    pub pad: Option<u64>,
+    /// See `bos`.
+    pub unk: Option<u64>,
+    /// Whether encoding adds BOS / EOS by itself.
+    pub add_bos: Option<bool>,
+    /// See `add_bos`.
+    pub add_eos: Option<bool>,
 }
 
 /// A tokenizer: encode, decode, show tokens.
@@ -79,26 +105,15 @@ impl Tokenizer {
         self
     }
 
-    /// Rebuilds the tokenizer a GGUF file describes (`tokenizer.ggml.*`).
-    pub fn from_gguf(gguf: &Gguf) -> Result<Self> {
-        let file = gguf.file.as_str();
-        let str_key = |key: &str| gguf.get(key).and_then(MetaValue::as_str);
-        let model = str_key("tokenizer.ggml.model").unwrap_or("(none)");
-        if model != "gpt2" {
-            return Err(Error::Unsupported(format!(
-                "{file}: tokenizer.ggml.model {model:?} (soo rebuilds byte-level BPE, \"gpt2\"; use the model's tokenizer.json)"
-            )));
-        }
-        let tokens = string_array(gguf, "tokenizer.ggml.tokens")?;
-        let merges = string_array(gguf, "tokenizer.ggml.merges")?;
-        let types: Vec<i64> = match gguf
-            .get("tokenizer.ggml.token_type")
-            .and_then(MetaValue::as_array)
-        {
-            Some(items) => items.iter().map(|v| v.as_i64().unwrap_or(1)).collect(),
-            None => Vec::new(),
-        };
-
+    /// Rebuilds a byte-level BPE tokenizer from its parts, as a GGUF file lists them
+    /// (`load::gguf` reads them out of `tokenizer.ggml.*`); `file` names them in errors.
+    pub fn from_byte_level_bpe(file: &str, parts: &ByteLevelBpe<'_>) -> Result<Self> {
+        let ByteLevelBpe {
+            tokens,
+            merges,
+            token_types: types,
+            ..
+        } = parts;
         let alphabet = byte_alphabet();
         let in_alphabet = |t: &str| t.chars().all(|c| alphabet.contains(&c));
         // Every byte-level token is spelled in the 256-character byte alphabet; a token that is
@@ -129,7 +144,7 @@ impl Tokenizer {
             .map_err(|e| tok_error(file, e))?;
 
         let mut inner = tokenizers::Tokenizer::new(bpe);
-        inner.with_pre_tokenizer(Some(pre_tokenizer(file, str_key("tokenizer.ggml.pre"))?));
+        inner.with_pre_tokenizer(Some(pre_tokenizer(file, parts.pre)?));
         inner.with_decoder(Some(DecoderWrapper::ByteLevel(ByteLevel::default())));
 
         // Control tokens (`<|im_start|>`) as special tokens, user-defined ones as plain added
@@ -137,46 +152,34 @@ impl Tokenizer {
         // llama.cpp mislabel and is left alone (transformers does the same).
         let special: Vec<AddedToken> = tokens
             .iter()
-            .zip(&types)
+            .zip(types)
             .filter(|&(t, &ty)| ty == CONTROL && in_alphabet(t))
             .map(|(t, _)| AddedToken::from(t.to_string(), true).normalized(false))
             .collect();
         let user: Vec<AddedToken> = tokens
             .iter()
-            .zip(&types)
+            .zip(types)
             .filter(|&(_, &ty)| ty == USER_DEFINED)
             .map(|(t, _)| AddedToken::from(t.to_string(), false).normalized(false))
             .collect();
         inner.add_special_tokens(&special);
         inner.add_tokens(&user);
 
-        let token = |key: &str| {
-            let id = gguf
-                .get(&format!("tokenizer.ggml.{key}"))
-                .and_then(MetaValue::as_u64)?;
+        let token = |id: Option<u64>| {
+            let id = id?;
             let index = usize::try_from(id).ok()?;
             tokens.get(index).map(|t| (t.to_string(), id as u32))
         };
-        let flag = |key: &str| {
-            gguf.get(&format!("tokenizer.ggml.{key}"))
-                .and_then(MetaValue::as_bool)
-        };
-        let bos = token("bos_token_id");
-        let eos = token("eos_token_id");
-        if let Some(post) = post_processor(
-            file,
-            flag("add_bos_token"),
-            &bos,
-            flag("add_eos_token"),
-            &eos,
-        )? {
+        let bos = token(parts.bos);
+        let eos = token(parts.eos);
+        if let Some(post) = post_processor(file, parts.add_bos, &bos, parts.add_eos, &eos)? {
             inner.with_post_processor(Some(post));
         }
         let special = SpecialTokens {
             bos: bos.map(|t| t.0),
             eos: eos.map(|t| t.0),
-            pad: token("padding_token_id").map(|t| t.0),
-            unk: token("unknown_token_id").map(|t| t.0),
+            pad: token(parts.pad).map(|t| t.0),
+            unk: token(parts.unk).map(|t| t.0),
         };
         Ok(Self { inner, special })
     }
@@ -267,21 +270,6 @@ impl SpecialTokens {
         };
         Ok((special, template))
     }
-}
-
-/// The string array under `key`, or a Format error.
-fn string_array<'a>(gguf: &'a Gguf, key: &str) -> Result<Vec<&'a str>> {
-    let items = gguf
-        .get(key)
-        .and_then(MetaValue::as_array)
-        .ok_or_else(|| format_error(&gguf.file, format!("no array {key} in the metadata")))?;
-    items
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .ok_or_else(|| format_error(&gguf.file, format!("{key} holds a non-string")))
-        })
-        .collect()
 }
 
 /// The pre-tokenizer for llama.cpp's `tokenizer.ggml.pre` name, as the original

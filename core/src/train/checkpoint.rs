@@ -26,7 +26,7 @@ mod native {
     use serde::{Deserialize, Serialize};
 
     use super::Checkpoint;
-    use crate::files::{io_error, read, read_text, write_dir_atomic};
+    use crate::base::files::{io_error, read, read_text, write_dir_atomic};
     use crate::lora::peft::{CONFIG_FILE, PeftFiles, WEIGHTS_FILE};
     use crate::{Error, Result};
 

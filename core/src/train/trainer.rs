@@ -10,11 +10,11 @@ use super::config::{Objective, TrainConfig};
 use super::data::{Examples, TokenData};
 use super::loss;
 use super::pairs::{Pair, TextExample};
+use crate::base::rng::SplitMix64;
+use crate::base::tensor::read_f32;
 use crate::loaded::LoadedModel;
 use crate::lora::{Lora, peft};
 use crate::model::Model;
-use crate::rng::SplitMix64;
-use crate::selfcheck::read_f32;
 use crate::{Error, Result};
 
 /// What one optimizer step did.
@@ -78,12 +78,12 @@ impl Trainer {
     /// Prepares a run on token ids and attaches a fresh LoRA adapter (seeded) to `model`.
     pub fn from_tokens(
         config: TrainConfig,
-        model: &mut Model,
+        model: &mut Model<Lora>,
         data: TokenData,
         device: &Device,
     ) -> Result<Self> {
         let lora = Lora::init(&config.lora, model.shape(), config.seed, device)?;
-        model.attach_lora(lora)?;
+        model.attach_adapter(lora)?;
         Self::prepare(config, model, data, device)
     }
 
@@ -107,7 +107,7 @@ impl Trainer {
     /// Puts a run back to `checkpoint`: its adapter on `model`, its optimizer state and step.
     pub fn restore(
         &mut self,
-        model: &mut Model,
+        model: &mut Model<Lora>,
         checkpoint: &Checkpoint,
         device: &Device,
     ) -> Result<()> {
@@ -121,7 +121,7 @@ impl Trainer {
                 file: "checkpoint optimizer state".into(),
                 problem: format!("{e:?}"),
             })?;
-        model.attach_lora(lora)?;
+        model.attach_adapter(lora)?;
         self.optimizer = optimizer;
         self.step = checkpoint.step;
         self.first_loss = checkpoint.first_loss;
@@ -130,7 +130,7 @@ impl Trainer {
 
     fn prepare(
         config: TrainConfig,
-        model: &Model,
+        model: &Model<Lora>,
         data: TokenData,
         device: &Device,
     ) -> Result<Self> {
@@ -187,14 +187,14 @@ impl Trainer {
     /// Runs one optimizer step (`grad_accum` micro-batches) on the adapter attached to `model`.
     /// A loss that is not finite leaves the adapter unchanged and returns an error: the last
     /// checkpoint is the last good state.
-    pub async fn step(&mut self, model: &mut Model) -> Result<StepReport> {
+    pub async fn step(&mut self, model: &mut Model<Lora>) -> Result<StepReport> {
         if self.is_finished() {
             return Err(Error::Unsupported("training has already finished".into()));
         }
-        if model.lora().is_none() {
+        if model.adapter().is_none() {
             return Err(Error::Unsupported("no LoRA adapter is attached".into()));
         }
-        if model.lora().is_some_and(|l| l.dropout() > 0.0) {
+        if model.adapter().is_some_and(|l| l.dropout() > 0.0) {
             // Dropout masks come from the device's generator: seeding it per step makes a
             // resumed run draw the same masks as an uninterrupted one.
             self.device
@@ -228,26 +228,26 @@ impl Trainer {
             total += values[0] as f64 / accum as f64;
             objective += values[1] as f64 / accum as f64;
             kl_sum += values.get(2).copied().unwrap_or(0.0) as f64 / accum as f64;
-            let lora = model.lora().expect("checked above");
+            let lora = model.adapter().expect("checked above");
             let grads = GradientsParams::from_grads((loss / accum as f64).backward(), lora);
             accumulator.accumulate(lora, grads);
         }
         let grads = accumulator.grads();
-        let lora = model.detach_lora().expect("checked above");
+        let lora = model.detach_adapter().expect("checked above");
         // Kept (tensors are shared, not copied) so that an update that breaks the adapter can
         // be undone: a checkpoint must never hold NaN weights.
         let before = lora.clone();
         let optimizer_before = self.optimizer.clone();
         let lora = self.optimizer.step(self.config.optimizer.lr, lora, grads);
         if !all_finite(&lora).await? {
-            model.attach_lora(before)?;
+            model.attach_adapter(before)?;
             self.optimizer = optimizer_before;
             return Err(diverged(
                 "the update made the adapter's weights NaN or infinite",
                 self.step + 1,
             ));
         }
-        model.attach_lora(lora)?;
+        model.attach_adapter(lora)?;
         self.step += 1;
         let first = *self.first_loss.get_or_insert(total);
         let stop = if self.config.stop_loss.is_some_and(|target| total <= target) {
@@ -275,9 +275,9 @@ impl Trainer {
     }
 
     /// The state to save: adapter, optimizer, step.
-    pub async fn checkpoint(&self, model: &Model) -> Result<Checkpoint> {
+    pub async fn checkpoint(&self, model: &Model<Lora>) -> Result<Checkpoint> {
         let lora = model
-            .lora()
+            .adapter()
             .ok_or_else(|| Error::Unsupported("no LoRA adapter is attached".into()))?;
         let optimizer = self.optimizer.into_bytes().map_err(|e| {
             Error::Unsupported(format!("cannot serialise the optimizer state: {e:?}"))
@@ -310,7 +310,7 @@ impl Trainer {
     }
 
     /// The objective (and KL term) of one micro-batch.
-    fn micro_loss(&self, model: &Model, rows: &[usize]) -> Result<LossParts> {
+    fn micro_loss(&self, model: &Model<Lora>, rows: &[usize]) -> Result<LossParts> {
         let device = &self.device;
         let (objective, tokens) = match &self.examples {
             Examples::Pairs(pairs) => {
@@ -327,15 +327,14 @@ impl Trainer {
                     _ => {
                         // Layers after the hook cannot change the loss: they are not run.
                         let hook = [self.config.hook];
-                        let key = self.config.hook.to_string();
                         let mut s =
                             model.activations(selves.ids, Some(selves.mask), &hook, true)?;
                         let mut o =
                             model.activations(others.ids, Some(others.mask), &hook, true)?;
                         loss::soo_mse(
-                            s.remove(&key).expect("the hook was captured"),
+                            s.remove(&self.config.hook).expect("the hook was captured"),
                             &selves.lengths,
-                            o.remove(&key).expect("the hook was captured"),
+                            o.remove(&self.config.hook).expect("the hook was captured"),
                             &others.lengths,
                             self.config.positions,
                         )

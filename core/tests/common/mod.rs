@@ -64,7 +64,10 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 
 /// A tiny random model of `family` saved by transformers (`tests/fixtures/tiny/<family>`), on
 /// `device`.
-pub fn tiny_model(family: &str, device: &soo_core::burn::tensor::Device) -> soo_core::model::Model {
+pub fn tiny_model(
+    family: &str,
+    device: &soo_core::burn::tensor::Device,
+) -> soo_core::model::Model<soo_core::lora::Lora> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/tiny")
         .join(family);
@@ -76,5 +79,5 @@ pub fn tiny_model(family: &str, device: &soo_core::burn::tensor::Device) -> soo_
             (name.to_string(), bytes)
         })
         .collect();
-    soo_core::load::hf::load_model(files, device).unwrap()
+    soo_core::loaded::load_model(files, device).unwrap()
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::vocabulary::WordLists;
 use super::{Case, Kind, Role, TRIGGER, answer, deceives, suffix};
-use crate::rng::SplitMix64;
+use crate::base::rng::SplitMix64;
 
 /// Who asks, in the proportions the data has: half competing others, a quarter each self and
 /// non-competing others.

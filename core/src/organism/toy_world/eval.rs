@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::vocab::Vocab;
 use super::world::{Asker, Scene, Split, When, World, draw};
 use crate::Result;
+use crate::base::rng::SplitMix64;
+use crate::base::tensor::read_f32;
+use crate::lora::Lora;
 use crate::model::Model;
-use crate::rng::SplitMix64;
-use crate::selfcheck::read_f32;
 
 /// A set of scenes to ask about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,7 +117,7 @@ impl ConditionResult {
 /// Asks the model about `n` scenes of every condition of `world` ([`conditions`]), drawn from
 /// `split` with `seed` (the same seed gives the same scenes).
 pub async fn evaluate(
-    model: &Model,
+    model: &Model<Lora>,
     world: World,
     n: usize,
     seed: u64,
@@ -139,7 +140,7 @@ pub async fn evaluate(
 
 /// The answers to `scenes` (all of one length and one world), classified.
 pub async fn ask(
-    model: &Model,
+    model: &Model<Lora>,
     name: &str,
     scenes: &[Scene],
     device: &Device,

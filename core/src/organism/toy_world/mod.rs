@@ -29,13 +29,14 @@ pub use world::World;
 
 use crate::Result;
 use crate::load::safetensors::{StoreAs, write};
+use crate::lora::Lora;
 use crate::model::Model;
 
 /// The files of a Hugging Face folder holding `model` (a model of `world`) and its tokenizer:
 /// `config.json`, `model.safetensors`, `tokenizer.json`, `tokenizer_config.json`, plus
 /// `manifest` as `organism.json`. soo (CLI and browser) and transformers load the folder.
 pub async fn model_files(
-    model: &Model,
+    model: &Model<Lora>,
     world: World,
     config_json: &Value,
     manifest: &Value,

@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 use super::vocab::{BOS, EOS, PAD, Vocab};
 use super::world::World;
 use crate::Result;
+use crate::base::rng::SplitMix64;
 use crate::load::HostTensor;
+use crate::lora::Lora;
 use crate::model::{Model, ModelConfig};
-use crate::rng::SplitMix64;
 
 /// The network's sizes.
 #[derive(Config, Debug, PartialEq)]
@@ -58,7 +59,7 @@ impl ToyModelConfig {
 
     /// A freshly initialised, trainable model of [`Self::config_json`] (seeded: identical on
     /// every device).
-    pub fn init(&self, world: World, seed: u64, device: &Device) -> Result<Model> {
+    pub fn init(&self, world: World, seed: u64, device: &Device) -> Result<Model<Lora>> {
         let config = ModelConfig::from_json(&self.config_json(world))?;
         let source = self.random_weights(Vocab::of(world).len(), seed);
         Model::load_trainable(&config, &source, "random initialisation", device)

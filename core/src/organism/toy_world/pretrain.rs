@@ -8,9 +8,10 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::vocab::Vocab;
 use super::world::{Scene, World, draw_training};
+use crate::base::rng::SplitMix64;
+use crate::base::tensor::read_f32;
+use crate::lora::Lora;
 use crate::model::Model;
-use crate::rng::SplitMix64;
-use crate::selfcheck::read_f32;
 use crate::train::config::OptimizerConfig;
 use crate::train::loss;
 use crate::{Error, Result};
@@ -69,14 +70,14 @@ pub struct Pretrainer {
     vocab: Vocab,
     rng: SplitMix64,
     optimizer: ModuleOptimizer,
-    model: Option<Model>,
+    model: Option<Model<Lora>>,
     step: usize,
     device: Device,
 }
 
 impl Pretrainer {
     /// Starts training `model` (made with [`Model::load_trainable`]).
-    pub fn new(config: PretrainConfig, model: Model, device: &Device) -> Self {
+    pub fn new(config: PretrainConfig, model: Model<Lora>, device: &Device) -> Self {
         let optimizer = OptimizerConfig {
             lr: config.lr,
             weight_decay: config.weight_decay,
@@ -95,14 +96,14 @@ impl Pretrainer {
     }
 
     /// The model as trained so far.
-    pub fn model(&self) -> &Model {
+    pub fn model(&self) -> &Model<Lora> {
         self.model
             .as_ref()
             .expect("the model is only taken during a step")
     }
 
     /// The trained model, frozen (ready for evaluation and SOO).
-    pub fn into_model(self) -> Model {
+    pub fn into_model(self) -> Model<Lora> {
         self.model
             .expect("the model is only taken during a step")
             .freeze()

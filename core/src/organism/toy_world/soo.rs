@@ -3,9 +3,9 @@
 
 use super::vocab::{PAD, Vocab};
 use super::world::{Asker, FACTS_LEN, Split, When, World, draw};
+use crate::base::rng::SplitMix64;
 use crate::lora::LoraConfig;
 use crate::model::{ModulePath, Site};
-use crate::rng::SplitMix64;
 use crate::train::config::OptimizerConfig;
 use crate::train::{Examples, Objective, Positions, TokenData, TrainConfig};
 use crate::{Error, Result};

@@ -35,7 +35,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::rng::SplitMix64;
+use crate::base::rng::SplitMix64;
 
 /// Rooms of the world.
 pub const ROOMS: [&str; 32] = [

@@ -16,9 +16,10 @@ use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{device_of, right_padded};
+use crate::base::tensor::read_f32;
 use crate::loaded::LoadedModel;
+use crate::lora::Lora;
 use crate::model::{Model, ModulePath, Positions, Site};
-use crate::selfcheck::read_f32;
 use crate::{Error, Result};
 
 /// The probe's self prompt (SOO.md §6); `{item}` is a training item.
@@ -118,7 +119,7 @@ pub async fn latent_soo(
 /// Latent SOO of token-id pairs `(self, other)`, `batch_pairs` pairs per forward pass; `pad`
 /// fills the right padding (never read).
 pub async fn latent_soo_ids(
-    model: &Model,
+    model: &Model<Lora>,
     pairs: &[(Vec<u32>, Vec<u32>)],
     positions: Positions,
     batch_pairs: usize,
@@ -164,7 +165,7 @@ pub async fn latent_soo_ids(
 /// One chunk's MSE per path and pair, `[paths × pairs]` path-major, from two forward passes
 /// (all self prompts, then all other prompts). Only these numbers come back to the host.
 async fn chunk_mse(
-    model: &Model,
+    model: &Model<Lora>,
     chunk: &[(Vec<u32>, Vec<u32>)],
     paths: &[ModulePath],
     positions: Positions,
@@ -181,10 +182,9 @@ async fn chunk_mse(
     let batch = chunk.len();
     let mut per_path = Vec::with_capacity(paths.len());
     for path in paths {
-        let name = path.to_string();
-        let (Some(a), Some(b)) = (self_out.get(&name), other_out.get(&name)) else {
+        let (Some(a), Some(b)) = (self_out.get(path), other_out.get(path)) else {
             return Err(Error::Unsupported(format!(
-                "the model did not capture `{name}`"
+                "the model did not capture `{path}`"
             )));
         };
         let value = match positions {

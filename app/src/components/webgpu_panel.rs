@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::adapter::AdapterReport;
+use crate::webgpu::WebGpuReport;
 
 fn mib(bytes: f64) -> String {
     format!("{:.0} MiB", bytes / (1024.0 * 1024.0))
@@ -10,13 +10,13 @@ fn mib(bytes: f64) -> String {
 
 /// The WebGPU adapter, or a visible notice that there is none and the CPU takes over.
 ///
-/// - `adapter`: `None` while detecting, then the adapter or why there is none.
+/// - `webgpu`: `None` while detecting, then the adapter or why there is none.
 #[component]
-pub fn AdapterPanel(adapter: RwSignal<Option<Result<AdapterReport, String>>>) -> impl IntoView {
+pub fn WebGpuPanel(webgpu: RwSignal<Option<Result<WebGpuReport, String>>>) -> impl IntoView {
     view! {
         <section aria-labelledby="adapter-heading">
             <h2 id="adapter-heading">"WebGPU"</h2>
-            {move || match adapter.get() {
+            {move || match webgpu.get() {
                 None => view! { <p role="status">"Looking for a WebGPU adapter…"</p> }.into_any(),
                 Some(Err(why)) => view! {
                     <p class="notice fallback" data-testid="webgpu-missing" role="alert">

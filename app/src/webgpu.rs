@@ -8,7 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 
 /// The WebGPU adapter as the page found it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
-pub struct AdapterReport {
+pub struct WebGpuReport {
     /// `vendor architecture description`, whatever the browser filled in.
     pub name: String,
     /// A software adapter (SwiftShader): correct but slow.
@@ -30,7 +30,7 @@ fn get_string(target: &JsValue, key: &str) -> String {
 }
 
 /// Asks the browser for a WebGPU adapter. `Err` says, in words, why there is none.
-pub async fn detect_webgpu() -> Result<AdapterReport, String> {
+pub async fn detect_webgpu() -> Result<WebGpuReport, String> {
     let navigator: JsValue = web_sys::window().ok_or("no window")?.navigator().into();
     let gpu = get(&navigator, "gpu");
     if gpu.is_undefined() || gpu.is_null() {
@@ -71,7 +71,7 @@ pub async fn detect_webgpu() -> Result<AdapterReport, String> {
         .as_bool()
         .or_else(|| get(&adapter, "isFallbackAdapter").as_bool())
         .unwrap_or(false);
-    Ok(AdapterReport {
+    Ok(WebGpuReport {
         name: if name.is_empty() {
             "unnamed adapter".into()
         } else {

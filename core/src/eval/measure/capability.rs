@@ -14,15 +14,16 @@ use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{device_of, right_padded};
-use super::format::{Syntax, located, parse};
+use crate::base::tensor::read_f32;
+use crate::eval::format::{Syntax, located, parse};
 use crate::loaded::LoadedModel;
+use crate::lora::Lora;
 use crate::model::Model;
-use crate::selfcheck::read_f32;
 use crate::{Error, Result};
 
-const BUILTIN_PROMPTS: &str = include_str!("../../data/neutral_prompts.toml");
+const BUILTIN_PROMPTS: &str = include_str!("../../../data/neutral_prompts.toml");
 /// The fixed neutral text of the perplexity check.
-pub const NEUTRAL_TEXT: &str = include_str!("../../data/neutral_text.txt");
+pub const NEUTRAL_TEXT: &str = include_str!("../../../data/neutral_text.txt");
 
 /// Neutral prompts (`prompts = [...]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -127,7 +128,7 @@ pub async fn capability(
 /// KL(p_base ‖ p_model) at every real position of `prompts` (token ids), pooled: `batch` prompts
 /// per right-padded forward pass, `pad` filling the padding (never read).
 pub async fn kl_to_base(
-    model: &Model,
+    model: &Model<Lora>,
     prompts: &[Vec<u32>],
     batch: usize,
     pad: u32,
@@ -137,7 +138,7 @@ pub async fn kl_to_base(
             "KL to the base model needs at least one prompt".into(),
         ));
     }
-    let adapter = model.lora().is_some();
+    let adapter = model.adapter().is_some();
     let model = model.valid();
     let device = device_of(&model)?;
     let (mut total, mut max, mut positions) = (0.0f64, 0.0f64, 0usize);
@@ -171,7 +172,7 @@ pub async fn kl_to_base(
 /// Perplexity of `ids` under the model: the text cut into windows of `window` tokens that do
 /// not overlap (each token sees only its own window's earlier tokens, which bounds the memory
 /// and keeps the number independent of the model's maximum context).
-pub async fn perplexity(model: &Model, ids: &[u32], window: usize) -> Result<Perplexity> {
+pub async fn perplexity(model: &Model<Lora>, ids: &[u32], window: usize) -> Result<Perplexity> {
     let window = window.max(2);
     let model = model.valid();
     let device = device_of(&model)?;

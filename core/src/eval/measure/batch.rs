@@ -5,11 +5,12 @@
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+use crate::lora::Lora;
 use crate::model::Model;
 use crate::{Error, Result};
 
 /// The device a model's weights live on.
-pub fn device_of(model: &Model) -> Result<Device> {
+pub fn device_of(model: &Model<Lora>) -> Result<Device> {
     model
         .devices()
         .into_iter()

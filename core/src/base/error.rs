@@ -25,3 +25,11 @@ pub enum Error {
 
 /// `Result` with the core's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An [`Error::Format`] naming `file` and the problem.
+pub fn format_error(file: &str, problem: impl Into<String>) -> Error {
+    Error::Format {
+        file: file.to_string(),
+        problem: problem.into(),
+    }
+}

@@ -1,9 +1,15 @@
-//! Which family a config.json describes, and its parsed form.
+//! The model families: which one a config.json describes, and its parsed form. Each family's
+//! file reads its config.json fields into the `Spec` the shared decoder runs.
 
-use super::decoder::Spec;
-use super::shared::config_error;
-use super::{ModelShape, gemma2, llama, qwen2};
+pub mod gemma2;
+pub mod llama;
+pub mod qwen2;
+mod shared;
+
+use crate::model::ModelShape;
+use crate::model::decoder::Spec;
 use crate::{Error, Result};
+use shared::config_error;
 
 /// The model families soo runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +90,7 @@ impl ModelConfig {
 
     /// Layer count and projection widths, without loading any weights.
     pub fn shape(&self) -> Result<ModelShape> {
-        Ok(ModelShape::of(&self.spec()?))
+        Ok(self.spec()?.shape())
     }
 
     pub(super) fn spec(&self) -> Result<Spec> {

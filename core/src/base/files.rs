@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{Error, Result};
+use super::error::{Error, Result};
 
 /// An I/O error as soo reports it: the path and what went wrong.
 pub fn io_error(path: &Path, e: std::io::Error) -> Error {

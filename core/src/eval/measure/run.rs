@@ -2,12 +2,11 @@
 //! both the authors' rule and the three-way rule) and/or scored by forced choice, collected into
 //! per-suite summaries with every answer kept.
 
-use serde::{Deserialize, Serialize};
-
-use super::classify::Class;
-use super::forced_choice::{ForcedChoice, forced_choice_one};
-use super::scenario::{Scenario, SuiteKind};
-use super::summary::{Proportion, Summary};
+use super::forced_choice::forced_choice_one;
+use crate::eval::classify::{self, Class};
+use crate::eval::results::{Answer, SuiteResult};
+use crate::eval::scenario::Scenario;
+use crate::eval::summary::Summary;
 use crate::generate::{GenerateOptions, Sampling, generate};
 use crate::loaded::LoadedModel;
 use crate::{Error, Result};
@@ -36,66 +35,6 @@ impl Default for EvalOptions {
             batch_size: 8,
             answer_prefix: super::forced_choice::ANSWER_PREFIX.into(),
         }
-    }
-}
-
-/// One scenario's results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Answer {
-    /// The scenario's index in its suite.
-    pub id: usize,
-    /// The full prompt (before the chat template).
-    pub prompt: String,
-    /// The target room (deceptive, or correct).
-    pub target_room: String,
-    /// The alternative room (honest, or incorrect).
-    pub alternative_room: String,
-    /// The generated answer, with generation.
-    pub text: Option<String>,
-    /// The authors' rule on `text`: whether the target room comes first.
-    pub authors_target: Option<bool>,
-    /// The three-way rule on `text`.
-    pub three_way: Option<Class>,
-    /// The forced choice, if asked for.
-    pub forced_choice: Option<ForcedChoice>,
-}
-
-/// One suite's results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SuiteResult {
-    /// The suite's name.
-    pub suite: String,
-    /// Deception or capability.
-    pub kind: SuiteKind,
-    /// Generation counted by both text rules, with generation.
-    pub summary: Option<Summary>,
-    /// Forced choices of the target room, with forced choice.
-    pub forced_target: Option<usize>,
-    /// Every scenario's answer, in order.
-    pub answers: Vec<Answer>,
-}
-
-impl SuiteResult {
-    /// This result (from generation) with the forced choices of `forced` (the same scenarios,
-    /// scored apart, e.g. to time both on their own) added.
-    pub fn with_forced_choice(mut self, forced: SuiteResult) -> Result<Self> {
-        if forced.answers.len() != self.answers.len() || forced.suite != self.suite {
-            return Err(Error::Unsupported(format!(
-                "suite `{}`: cannot merge the forced choices of another run",
-                self.suite
-            )));
-        }
-        for (slot, other) in self.answers.iter_mut().zip(forced.answers) {
-            slot.forced_choice = other.forced_choice;
-        }
-        self.forced_target = forced.forced_target;
-        Ok(self)
-    }
-
-    /// The forced choice's target rate (deceptive, or correct) with its interval.
-    pub fn forced_rate(&self) -> Option<Proportion> {
-        self.forced_target
-            .map(|t| Proportion::wilson(t, self.answers.len()))
     }
 }
 
@@ -144,7 +83,7 @@ pub async fn run_suite(
                 let text = loaded.tokenizer.decode(tokens, true)?;
                 counts.record(scenario, &text);
                 slot.authors_target = Some(scenario.authors(&text));
-                slot.three_way = Some(super::classify::three_way(
+                slot.three_way = Some(classify::three_way(
                     &text,
                     &scenario.target_room,
                     &scenario.alternative_room,

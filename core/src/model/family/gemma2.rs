@@ -4,12 +4,12 @@
 
 use serde::Deserialize;
 
-use super::attention::AttentionSpec;
-use super::decoder::Spec;
-use super::mlp::Activation;
-use super::rope::{Rope, RopeConfig};
 use super::shared::{config_error, head_dim, layer_windows};
 use crate::Result;
+use crate::model::attention::AttentionSpec;
+use crate::model::decoder::Spec;
+use crate::model::mlp::Activation;
+use crate::model::rope::{Rope, RopeConfig};
 
 /// config.json of `model_type` `gemma2`. Fields absent from the file take transformers'
 /// defaults (note that the soft-caps default to on; `null` turns them off).

@@ -1,16 +1,9 @@
-//! Hooks into a forward pass: which module outputs it hands back, addressed the way Hugging
-//! Face names the modules (`layers.18.self_attn.o_proj`), and the LoRA branches it adds.
-//! Captured tensors are the forward's own tensors, so gradients flow through them; there is no
-//! global hook state.
+//! Module addresses: a [`Site`] inside a decoder layer and a [`ModulePath`]
+//! (`layers.18.self_attn.o_proj`), named the way Hugging Face names the modules.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use burn::tensor::Tensor;
-
-use super::projection::Projection;
-use crate::lora::Lora;
 use crate::{Error, Result};
 
 /// A module inside a decoder layer whose output can be captured.
@@ -145,63 +138,6 @@ impl<'de> serde::Deserialize<'de> for ModulePath {
     ) -> std::result::Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
         name.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-/// What one forward pass does besides computing: it collects the wanted module outputs and
-/// adds the LoRA branches (if an adapter is attached) to the projections they sit beside.
-pub(crate) struct Hooks<'a> {
-    wanted: &'a [ModulePath],
-    lora: Option<&'a Lora>,
-    /// LoRA dropout probability: the adapter's while training, 0 otherwise.
-    dropout: f64,
-    /// The layer now running.
-    pub(crate) layer: usize,
-    pub(crate) taken: BTreeMap<String, Tensor<3>>,
-}
-
-impl<'a> Hooks<'a> {
-    pub(crate) fn new(wanted: &'a [ModulePath], lora: Option<&'a Lora>, training: bool) -> Self {
-        Hooks {
-            wanted,
-            lora,
-            dropout: match lora {
-                Some(lora) if training => lora.dropout(),
-                _ => 0.0,
-            },
-            layer: 0,
-            taken: BTreeMap::new(),
-        }
-    }
-
-    /// Keeps `tensor` if `site` of the current layer was asked for. A clone of a burn tensor
-    /// shares its data and its place in the autodiff graph, so this costs nothing.
-    pub(crate) fn offer(&mut self, site: Site, tensor: &Tensor<3>) {
-        let path = ModulePath::new(self.layer, site);
-        if self.wanted.contains(&path) {
-            self.taken.insert(path.to_string(), tensor.clone());
-        }
-    }
-
-    /// `projection(x)` plus the LoRA branch at `site` of the current layer, if any; offered
-    /// as that site's output. x: `[batch, seq, d_in]` → `[batch, seq, d_out]`.
-    pub(crate) fn project(
-        &mut self,
-        site: Site,
-        projection: &Projection,
-        x: Tensor<3>,
-    ) -> Tensor<3> {
-        let out = match self
-            .lora
-            .and_then(|l| Some((l, l.branch(self.layer, site)?)))
-        {
-            Some((lora, branch)) => {
-                projection.forward(x.clone()) + branch.delta(x, lora.scaling(), self.dropout)
-            }
-            None => projection.forward(x),
-        };
-        self.offer(site, &out);
-        out
     }
 }
 
