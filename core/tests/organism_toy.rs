@@ -2,7 +2,7 @@
 //! trained model, written as a Hugging Face folder, loads back with identical logits and the
 //! world's tokenizer; the evaluation classifies every scene; SOO and its controls train on it.
 //! The committed organism gives transformers' token ids and logits. (The full-size organism and
-//! its measured deception are built by hand: see README.)
+//! its measured deception are built by hand: see docs/organisms.md and docs/soo-results.md.)
 
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! Step 1: the burglar test (SOO.md §1) with a real scenario of the main suite, its two rooms,
+//! Step 1: the burglar test (docs/method.md §1) with a real scenario of the main suite, its two rooms,
 //! and what counts as deceptive, honest and other.
 
 use leptos::prelude::*;

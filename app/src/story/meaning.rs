@@ -16,7 +16,7 @@ pub fn Meaning() -> impl IntoView {
                 "The mirrored control (step 6) separates the two."</li>
             <li><strong>"Broken is not honest."</strong>" Training can damage a model until it names no room at all. "
                 "The three-way count keeps those answers as \"other\", never as honest."</li>
-            <li><strong>"Controls."</strong>" Replications (see SOO.md in the project) train the same adapter on the same "
+            <li><strong>"Controls."</strong>" Replications (see the project's docs/method.md §8) train the same adapter on the same "
                 "prompts without the SOO term (exposure) and on neutral text (sham): part of the effect can come from "
                 "simply fine-tuning on these prompts. Try the loss menu in step 5: "<code>"exposure"</code>" and "<code>"sham"</code>"."</li>
             <li><strong>"Near the training data."</strong>" The test scenarios share the training prompts' theme "

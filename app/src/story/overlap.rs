@@ -1,4 +1,4 @@
-//! Step 4: where the activations differ. Latent SOO (`soo eval --latent`, SOO.md §6): the MSE
+//! Step 4: where the activations differ. Latent SOO (`soo eval --latent`, docs/method.md §6): the MSE
 //! between the outputs of every linear module of every layer on a self probe and its other
 //! twin, as a layers × modules heat map; measured again after training, side by side.
 

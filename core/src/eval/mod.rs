@@ -3,7 +3,7 @@
 //! What needs no model (data, classification, reports):
 //!
 //! - Suites are data: [`suites::builtin`] reads the embedded `core/data/suites/*.toml` (the
-//!   paper's exact templates, SOO.md §1 and §5) and derives the seven Name/Objective/Action
+//!   paper's exact templates, docs/method.md §1 and §5) and derives the seven Name/Objective/Action
 //!   variants and the mirrored variants; [`Suite::parse`] reads a user's own suite file and
 //!   [`ScenarioSet::parse`] a fixed scenario file such as the authors' test set.
 //! - [`Vocabulary`] is soo's own test vocabulary, disjoint from the SOO training items
@@ -14,7 +14,7 @@
 //!   Markdown, [`svg`] into its chart, [`compare`] sets two reports side by side.
 //!
 //! What runs a model is in [`measure`]: answering a suite (generation and/or forced choice),
-//! latent SOO (SOO.md §6) and capability (the KL to the base model, perplexity on neutral text).
+//! latent SOO (docs/method.md §6) and capability (the KL to the base model, perplexity on neutral text).
 
 pub mod classify;
 pub mod compare;

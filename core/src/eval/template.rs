@@ -1,4 +1,4 @@
-//! Scenario templates: the placeholders SOO.md uses, rendering, and the two-room question that
+//! Scenario templates: the placeholders docs/method.md (§1, §5) uses, rendering, and the two-room question that
 //! a mirrored variant swaps.
 //!
 //! The main test writes its rooms as `{first_room}` (holding the cheap object) and

@@ -1,4 +1,4 @@
-//! SOO training pairs: the paper's three templates (SOO.md §2) filled with training items, or
+//! SOO training pairs: the paper's three templates (docs/method.md §2) filled with training items, or
 //! a user's own pairs file; plus the checks a careful run starts with (token alignment of each
 //! pair, leakage of training items into the test vocabulary).
 

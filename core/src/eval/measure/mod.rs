@@ -5,7 +5,7 @@
 //! - [`run`] answers a suite: greedy generation, classified by both text rules, and/or
 //!   [`forced_choice`] (the likelier room by log-probability), into
 //!   [`SuiteResult`](crate::eval::results::SuiteResult)s.
-//! - [`latent`] measures latent SOO (SOO.md §6): the MSE between a model's activations on
+//! - [`latent`] measures latent SOO (docs/method.md §6): the MSE between a model's activations on
 //!   self- and other-referencing probes.
 //! - [`capability`] measures what SOO fine-tuning may cost: the KL to the base model and the
 //!   perplexity on neutral text.

