@@ -5,7 +5,8 @@
 use leptos::prelude::*;
 use soo_core::train::TrainConfig;
 
-use crate::params::{BoundSettings, Input};
+use crate::params::BoundSettings;
+use crate::settings::Input;
 
 /// The control of setting `i` of `bound`, labelled, showing its value in `config`; when
 /// `hidden` (a link's `hide=` or teacher mode), its value as fixed text instead. `layers` (the

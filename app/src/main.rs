@@ -13,6 +13,7 @@ mod model_source;
 mod params;
 mod protocol;
 mod session;
+mod settings;
 mod story;
 mod toy_world;
 mod webgpu;

@@ -15,8 +15,9 @@ use soo_core::organism::toy_world::{ConditionResult, World};
 use crate::client;
 use crate::controls::setting_control;
 use crate::fetch::fetch_bytes;
-use crate::params::{TOY_SETTINGS, params};
+use crate::params::params;
 use crate::protocol::{Event, Files, Reply, Request};
+use crate::settings::TOY_SETTINGS;
 
 /// The organism's files, as served with the page.
 const FILES: [&str; 5] = [

@@ -19,9 +19,10 @@ use super::NeedsModel;
 use crate::client;
 use crate::controls::{labelled, setting_control};
 use crate::fetch::{files_of_event, save_file};
-use crate::params::{STORY_SETTINGS, params};
+use crate::params::params;
 use crate::protocol::{Check, Event, Files, Point, Reply, Request};
 use crate::session::{Lab, lab};
+use crate::settings::STORY_SETTINGS;
 use charts::{chart, check_chart, layer_chart};
 
 /// A run's progress.
