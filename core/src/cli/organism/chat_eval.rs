@@ -11,9 +11,9 @@ use soo_core::organism::MANIFEST_FILE;
 use soo_core::organism::chat::ChatManifest;
 use soo_core::{Error, Result};
 
-use super::eval::{self, EvalArgs};
-use super::organism::OrganismEvalArgs;
-use super::organism_chat::format_error;
+use super::args::OrganismEvalArgs;
+use super::common::format_error;
+use crate::cli::eval::{self, EvalArgs};
 
 /// Parses `soo eval`'s options from words, as the command line would.
 #[derive(Parser)]

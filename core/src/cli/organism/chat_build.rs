@@ -12,7 +12,7 @@
 //!                            adapters stacked into one when there were two)
 //! DIR/suites/*.toml          held-out evaluation suites (soo's suite format)
 //! ```
-//! `organism_chat_eval.rs` measures what was built.
+//! `chat_eval.rs` measures what was built.
 
 use std::path::Path;
 use std::time::Instant;
@@ -27,9 +27,10 @@ use soo_core::organism::chat::{
 use soo_core::organism::{Kind, MANIFEST_FILE};
 use soo_core::{Error, Result};
 
-use super::loading::{ModelArgs, load, read_stacked};
-use super::organism::BuildArgs;
-use super::train::{self, TrainArgs};
+use super::args::BuildArgs;
+use super::common::format_error;
+use crate::cli::loading::{ModelArgs, load, read_stacked};
+use crate::cli::train::{self, TrainArgs};
 
 /// Scenario examples when `--examples` is not given: enough that 200 steps of batch 8 see each
 /// about once, so the room lookup cannot be memorised.
@@ -71,13 +72,6 @@ fn recipe(texts_file: &str, steps: usize, seed: u64) -> Vec<String> {
 
 fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
-}
-
-pub(super) fn format_error(file: &Path, problem: impl ToString) -> Error {
-    Error::Format {
-        file: file.display().to_string(),
-        problem: problem.to_string(),
-    }
 }
 
 /// Builds a chat organism.
