@@ -10,6 +10,7 @@
 pub mod device;
 pub mod error;
 pub mod eval;
+pub mod experiment;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod files;
 pub mod generate;
