@@ -45,14 +45,14 @@ pub struct BenchArgs {
 /// Runs the benchmark and prints the table.
 pub fn run(args: BenchArgs) -> Result<()> {
     if args.train {
-        return train::run(&args.model, 2, args.steps.max(1), args.json);
+        return train::run(&args.model.source(), 2, args.steps.max(1), args.json);
     }
     if args.prompt_tokens == 0 || args.new_tokens < 2 {
         return Err(Error::Unsupported(
             "--prompt-tokens must be at least 1 and --new-tokens at least 2".into(),
         ));
     }
-    let ready = load(&args.model)?;
+    let ready = load(&args.model.source())?;
     let loaded = &ready.loaded;
     let mut ids = Vec::new();
     while ids.len() < args.prompt_tokens {

@@ -9,7 +9,7 @@ use soo_core::train::pairs::pairs_from_items;
 use soo_core::train::{TrainConfig, Trainer};
 
 use super::machine::{peak_rss_mib, threads};
-use crate::cli::loading::{ModelArgs, load};
+use crate::cli::loading::{ModelSource, load};
 
 /// The items of the benchmark's four pairs (the Python benchmark uses the same).
 const ITEMS: [&str; 4] = [
@@ -20,7 +20,7 @@ const ITEMS: [&str; 4] = [
 ];
 
 /// Times `steps` SOO steps after `warmup` untimed ones and prints the row.
-pub fn run(model: &ModelArgs, warmup: usize, steps: usize, json: bool) -> Result<()> {
+pub fn run(model: &ModelSource, warmup: usize, steps: usize, json: bool) -> Result<()> {
     let mut ready = load(model)?;
     let items: Vec<String> = ITEMS.iter().map(|s| s.to_string()).collect();
     let pairs = pairs_from_items(&items);
