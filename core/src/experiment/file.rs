@@ -128,6 +128,10 @@ mod tests {
         experiment
             .train
             .insert("steps".into(), toml::Value::Integer(3));
+        let lora: toml::Table = toml::from_str("rank = 4").unwrap();
+        experiment
+            .train
+            .insert("lora".into(), toml::Value::Table(lora));
         let text = experiment.to_toml().unwrap();
         assert_eq!(Experiment::parse("x.toml", &text).unwrap(), experiment);
     }
