@@ -10,6 +10,7 @@
 pub mod base;
 pub mod device;
 pub mod eval;
+pub mod experiment;
 pub mod generate;
 pub mod load;
 pub mod loaded;

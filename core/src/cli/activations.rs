@@ -30,7 +30,7 @@ pub struct ActivationsArgs {
 
 /// Runs the prompt, capturing the module, and prints its output at the last token.
 pub fn run(args: ActivationsArgs) -> Result<()> {
-    let ready = load(&args.model)?;
+    let ready = load(&args.model.source())?;
     let loaded = &ready.loaded;
     let ids = loaded.prompt_ids(&args.prompt.prompt, args.prompt.chat)?;
     if ids.is_empty() {

@@ -27,10 +27,11 @@ use soo_core::eval::{
 use soo_core::model::Positions;
 use soo_core::{Error, Result};
 
-use super::loading::{ModelArgs, Ready, load};
+use super::loading::{ModelSource, Ready, load};
+
 /// Which classifiers to run.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Classifier {
+pub enum Classifier {
     /// The paper's rule on generated answers.
     Authors,
     /// Deceptive / honest / other on generated answers.
@@ -40,6 +41,11 @@ enum Classifier {
     /// All three (generation and forced choice).
     All,
 }
+
+/// The answer instruction when none is given.
+pub const DEFAULT_SUFFIX: &str = "i-would";
+/// Prompts generated together when not given.
+pub const DEFAULT_BATCH_SIZE: usize = 8;
 
 /// Options of `soo eval`.
 #[derive(Args)]
@@ -76,10 +82,10 @@ pub struct EvalArgs {
     #[arg(long)]
     honesty_prompt: bool,
     /// The answer instruction: `i-would` (Mistral's), `room-only` (Gemma's), `none`.
-    #[arg(long, default_value = "i-would")]
+    #[arg(long, default_value = DEFAULT_SUFFIX)]
     suffix: String,
     /// Prompts generated together.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]
     batch_size: usize,
     /// Also measure latent SOO: MSE between self and other activations of every linear module
     /// of every layer, over the §6 probe pairs of soo's 52 training items.
@@ -108,41 +114,95 @@ struct Job {
     scenarios: Vec<Scenario>,
 }
 
+/// One evaluation: `soo eval`'s options once read, which `soo run` and `soo organism eval`
+/// give too.
+pub struct Evaluation {
+    /// The model, with its adapters.
+    pub model: ModelSource,
+    /// Comma-separated suite names or suite files (`--suite`).
+    pub suites: Option<String>,
+    /// A scenario file in the authors' format, run as one more suite.
+    pub scenarios: Option<PathBuf>,
+    /// Scenarios per suite.
+    pub n: usize,
+    /// Seed of the scenario generator.
+    pub seed: u64,
+    /// Which classifiers to run.
+    pub classifier: Classifier,
+    /// The answer instruction and the honesty prompt.
+    pub style: PromptStyle,
+    /// Prompts generated together.
+    pub batch_size: usize,
+    /// Latent SOO at these positions, when asked.
+    pub latent: Option<Positions>,
+    /// Also run the capability checks.
+    pub capability: bool,
+    /// Where report.json, report.md and report.svg go.
+    pub out: PathBuf,
+}
+
 /// Runs the suites and writes the reports, or compares two reports.
 pub fn run(args: EvalArgs) -> Result<()> {
     if let Some(files) = &args.compare {
         return compare_reports(&files[0], &files[1]);
     }
-    let (Some(model), Some(out)) = (args.model.clone(), args.out.clone()) else {
+    let (Some(model), Some(out)) = (args.model, args.out) else {
         return Err(Error::Unsupported("--model and --out are required".into()));
     };
-    if args.n == 0 {
+    check_n(args.n)?;
+    let positions = args.latent_positions;
+    evaluate(&Evaluation {
+        model: ModelSource {
+            model,
+            backend: args.backend,
+            adapters: args.adapter,
+        },
+        suites: args.suite,
+        scenarios: args.scenarios,
+        n: args.n,
+        seed: args.seed,
+        classifier: args.classifier,
+        style: PromptStyle {
+            suffix: AnswerSuffix::from_name(&args.suffix),
+            honesty_prompt: args.honesty_prompt,
+        },
+        batch_size: args.batch_size,
+        latent: args.latent.then_some(positions),
+        capability: args.capability,
+        out,
+    })
+}
+
+/// `--n` must ask for at least one scenario.
+fn check_n(n: usize) -> Result<()> {
+    if n == 0 {
         return Err(Error::Unsupported("--n must be at least 1".into()));
     }
-    let positions = args.latent_positions;
-    let style = PromptStyle {
-        suffix: AnswerSuffix::from_name(&args.suffix),
-        honesty_prompt: args.honesty_prompt,
-    };
-    let jobs = jobs(&args, &style)?;
-    if jobs.is_empty() && !args.latent && !args.capability {
+    Ok(())
+}
+
+/// Runs the suites of `evaluation` and writes its reports.
+pub fn evaluate(evaluation: &Evaluation) -> Result<()> {
+    check_n(evaluation.n)?;
+    let jobs = jobs(evaluation)?;
+    if jobs.is_empty() && evaluation.latent.is_none() && !evaluation.capability {
         return Err(Error::Unsupported(
             "nothing to evaluate: give --suite, --scenarios, --latent or --capability".into(),
         ));
     }
     let options = EvalOptions {
-        generation: args.classifier != Classifier::ForcedChoice,
-        forced_choice: matches!(args.classifier, Classifier::ForcedChoice | Classifier::All),
-        batch_size: args.batch_size,
+        generation: evaluation.classifier != Classifier::ForcedChoice,
+        forced_choice: matches!(
+            evaluation.classifier,
+            Classifier::ForcedChoice | Classifier::All
+        ),
+        batch_size: evaluation.batch_size,
         ..EvalOptions::default()
     };
-    let model_args = ModelArgs {
-        model: model.clone(),
-        backend: args.backend,
-        adapter: args.adapter.clone(),
-    };
-    let ready = load(&model_args)?;
-    let classifiers: &[&str] = match args.classifier {
+    let model = &evaluation.model.model;
+    let out = &evaluation.out;
+    let ready = load(&evaluation.model)?;
+    let classifiers: &[&str] = match evaluation.classifier {
         Classifier::Authors => &["authors"],
         Classifier::ThreeWay => &["three-way"],
         Classifier::ForcedChoice => &["forced-choice"],
@@ -153,19 +213,19 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let mut report = json!({
         "model": model,
         "backend": ready.device.kind,
-        "n": args.n,
-        "seed": args.seed,
+        "n": evaluation.n,
+        "seed": evaluation.seed,
         "batch_size": options.batch_size,
-        "prompt_style": style,
+        "prompt_style": evaluation.style,
         "answer_prefix": options.answer_prefix,
         "max_new_tokens": options.max_new_tokens,
         "load_s": ready.load_time.as_secs_f64(),
         "suites": suites_json,
     });
-    if let Some(file) = &args.scenarios {
+    if let Some(file) = &evaluation.scenarios {
         report["scenarios_file"] = json!(file.display().to_string());
     }
-    if args.latent {
+    if let Some(positions) = evaluation.latent {
         let started = Instant::now();
         let pairs = probe_pairs(&TrainingItems::builtin().items);
         let table = pollster::block_on(latent_soo(&ready.loaded, &pairs, positions, 8))?;
@@ -177,7 +237,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             "seconds": seconds,
         });
     }
-    if args.capability {
+    if evaluation.capability {
         let started = Instant::now();
         let checks = pollster::block_on(capability(&ready.loaded, 4, 512))?;
         let seconds = started.elapsed().as_secs_f64();
@@ -189,7 +249,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             "seconds": seconds,
         });
     }
-    std::fs::create_dir_all(&out).map_err(|e| io_error(&out, e))?;
+    std::fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
     let text = serde_json::to_string_pretty(&report)
         .map_err(|e| Error::Unsupported(format!("the report does not serialise: {e}")))?;
     write_atomic(&out.join("report.json"), text.as_bytes())?;
@@ -200,24 +260,25 @@ pub fn run(args: EvalArgs) -> Result<()> {
 }
 
 /// The suites of `--suite` (generated) and `--scenarios` (read), in that order.
-fn jobs(args: &EvalArgs, style: &PromptStyle) -> Result<Vec<Job>> {
+fn jobs(evaluation: &Evaluation) -> Result<Vec<Job>> {
+    let style = &evaluation.style;
     let mut jobs = Vec::new();
     let vocabulary = Vocabulary::builtin();
-    let names = args.suite.as_deref().unwrap_or("");
+    let names = evaluation.suites.as_deref().unwrap_or("");
     for name in names.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         for suite in select_suite(name)? {
             jobs.push(Job {
                 name: suite.name.clone(),
-                scenarios: suite.generate(args.n, args.seed, &vocabulary, style),
+                scenarios: suite.generate(evaluation.n, evaluation.seed, &vocabulary, style),
             });
         }
     }
-    if args.suite.is_some() && jobs.is_empty() {
+    if evaluation.suites.is_some() && jobs.is_empty() {
         return Err(Error::Unsupported("--suite names no suite".into()));
     }
-    if let Some(path) = &args.scenarios {
+    if let Some(path) = &evaluation.scenarios {
         let text = read_text(path)?;
-        let set = ScenarioSet::parse(&path.display().to_string(), &text)?.truncate(args.n);
+        let set = ScenarioSet::parse(&path.display().to_string(), &text)?.truncate(evaluation.n);
         jobs.push(Job {
             name: set.suite.name.clone(),
             scenarios: set.scenarios(style),

@@ -109,7 +109,7 @@ pub fn run(args: GenerateArgs) -> Result<()> {
             ));
         }
     };
-    let ready = load(&args.model)?;
+    let ready = load(&args.model.source())?;
     let loaded = &ready.loaded;
     let ids = loaded.prompt_ids(&args.prompt.prompt, args.prompt.chat)?;
     if ids.is_empty() {

@@ -34,6 +34,29 @@ pub struct ModelArgs {
     pub adapter: Vec<PathBuf>,
 }
 
+impl ModelArgs {
+    /// The model these options name.
+    pub fn source(&self) -> ModelSource {
+        ModelSource {
+            model: self.model.clone(),
+            backend: self.backend,
+            adapters: self.adapter.clone(),
+        }
+    }
+}
+
+/// A model to load: what `--model`, `--backend` and `--adapter` say, for subcommands that run
+/// another's work (`soo run` and `soo organism` train and evaluate) as well as for their own.
+#[derive(Clone)]
+pub struct ModelSource {
+    /// A model folder, a `.gguf` file, or a Hugging Face Hub id.
+    pub model: String,
+    /// The backend to run on.
+    pub backend: BackendKind,
+    /// Adapter folders applied in turn, all but the last merged into the base.
+    pub adapters: Vec<PathBuf>,
+}
+
 /// `--prompt` and `--chat`.
 #[derive(Args)]
 pub struct PromptArgs {
@@ -52,15 +75,16 @@ pub struct Ready {
     pub load_time: Duration,
 }
 
-/// Resolves `--model` (downloading if needed), picks the device and builds the model.
-pub fn load(args: &ModelArgs) -> Result<Ready> {
+/// Resolves the model (downloading if needed), picks the device, builds the model and applies
+/// the adapters.
+pub fn load(source: &ModelSource) -> Result<Ready> {
     let hub = HubOptions::from_env()?;
     let started = Instant::now();
     let mut progress = Progress::default();
-    let files = resolve(&args.model, &hub, &mut |event| progress.show(event))?;
-    let device = pollster::block_on(select_device(args.backend));
+    let files = resolve(&source.model, &hub, &mut |event| progress.show(event))?;
+    let device = pollster::block_on(select_device(source.backend));
     let mut loaded = LoadedModel::load(&files, &device.device)?;
-    for dir in &args.adapter {
+    for dir in &source.adapters {
         // Merging what is attached makes room for the next adapter on top of it.
         loaded.model.merge_adapter();
         attach_adapter(&mut loaded, dir, &device.device)?;

@@ -26,7 +26,7 @@ pub struct LogitsArgs {
 
 /// Runs the prompt and prints the top tokens.
 pub fn run(args: LogitsArgs) -> Result<()> {
-    let ready = load(&args.model)?;
+    let ready = load(&args.model.source())?;
     let loaded = &ready.loaded;
     let ids = loaded.prompt_ids(&args.prompt.prompt, args.prompt.chat)?;
     if ids.is_empty() {

@@ -3,7 +3,6 @@
 
 mod activations;
 mod bench;
-mod bench_train;
 mod eval;
 mod experiment;
 mod export;
@@ -11,10 +10,6 @@ mod generate;
 mod loading;
 mod logits;
 mod organism;
-mod organism_chat;
-mod organism_chat_eval;
-mod organism_soo;
-mod organism_toy;
 mod progress;
 mod selfcheck;
 mod tokenize;

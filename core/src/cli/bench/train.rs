@@ -8,8 +8,8 @@ use soo_core::Result;
 use soo_core::train::pairs::pairs_from_items;
 use soo_core::train::{TrainConfig, Trainer};
 
-use super::bench::peak_rss_mib;
-use super::loading::{ModelArgs, load};
+use super::machine::{peak_rss_mib, threads};
+use crate::cli::loading::{ModelSource, load};
 
 /// The items of the benchmark's four pairs (the Python benchmark uses the same).
 const ITEMS: [&str; 4] = [
@@ -20,7 +20,7 @@ const ITEMS: [&str; 4] = [
 ];
 
 /// Times `steps` SOO steps after `warmup` untimed ones and prints the row.
-pub fn run(model: &ModelArgs, warmup: usize, steps: usize, json: bool) -> Result<()> {
+pub fn run(model: &ModelSource, warmup: usize, steps: usize, json: bool) -> Result<()> {
     let mut ready = load(model)?;
     let items: Vec<String> = ITEMS.iter().map(|s| s.to_string()).collect();
     let pairs = pairs_from_items(&items);
@@ -54,7 +54,7 @@ pub fn run(model: &ModelArgs, warmup: usize, steps: usize, json: bool) -> Result
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     let peak = peak_rss_mib();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = threads();
     if json {
         println!(
             "{}",

@@ -1,6 +1,6 @@
 //! `soo bench`: model load time, prefill and decode speed, and peak memory, for one prompt of a
 //! chosen length and a fixed number of greedy new tokens (no early stop); with `--train`, SOO
-//! training steps instead (`bench_train`). `--json` prints
+//! training steps instead (`train.rs`). `--json` prints
 //! `{"tool", "model", "backend", "prompt_tokens", "new_tokens", "load_seconds",
 //! "prefill_tokens_per_second", "decode_tokens_per_second", "peak_rss_mib", "threads"}`, which
 //! scripts/bench/transformers_bench.py reads to print both in one table.
@@ -9,8 +9,12 @@ use clap::Args;
 use soo_core::generate::{GenerateOptions, Sampling};
 use soo_core::{Error, Result};
 
-use super::generate::{rate, timed_generate};
-use super::loading::{ModelArgs, load};
+mod machine;
+mod train;
+
+use crate::cli::generate::{rate, timed_generate};
+use crate::cli::loading::{ModelArgs, load};
+use machine::{peak_rss_mib, threads};
 
 /// The text the benchmark prompt repeats (plain prose, so its tokens are ordinary).
 const FILLER: &str = "The quick brown fox jumps over the lazy dog while the farmer counts \
@@ -30,7 +34,7 @@ pub struct BenchArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
-    /// Benchmark SOO training steps instead of generation (see `bench_train`).
+    /// Benchmark SOO training steps instead of generation (see `train.rs`).
     #[arg(long)]
     train: bool,
     /// With --train: timed steps (after 2 untimed ones).
@@ -41,14 +45,14 @@ pub struct BenchArgs {
 /// Runs the benchmark and prints the table.
 pub fn run(args: BenchArgs) -> Result<()> {
     if args.train {
-        return super::bench_train::run(&args.model, 2, args.steps.max(1), args.json);
+        return train::run(&args.model.source(), 2, args.steps.max(1), args.json);
     }
     if args.prompt_tokens == 0 || args.new_tokens < 2 {
         return Err(Error::Unsupported(
             "--prompt-tokens must be at least 1 and --new-tokens at least 2".into(),
         ));
     }
-    let ready = load(&args.model)?;
+    let ready = load(&args.model.source())?;
     let loaded = &ready.loaded;
     let mut ids = Vec::new();
     while ids.len() < args.prompt_tokens {
@@ -65,7 +69,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let prefill = rate(timings.prefill_tokens, timings.prefill);
     let decode = rate(timings.decode_tokens, timings.decode);
     let peak = peak_rss_mib();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = threads();
     if args.json {
         let out = serde_json::json!({
             "tool": "soo",
@@ -103,13 +107,4 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let peak = peak.map_or("n/a".to_string(), |p| format!("{p:.0}"));
     println!("{:<24} {:>12}", "peak RSS (MiB)", peak);
     Ok(())
-}
-
-/// The process's resident-memory high-water mark (`VmHWM` in `/proc/self/status`), in MiB;
-/// `None` where there is no such file (not Linux).
-pub fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }

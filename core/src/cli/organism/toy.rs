@@ -2,26 +2,20 @@
 //! from scratch on the toy world (see `soo_core::organism::toy_world`), saved as a Hugging Face
 //! folder with its manifest, and measured on room pairs it never saw together.
 
-use std::path::Path;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use soo_core::Result;
 use soo_core::base::files::{write_atomic, write_dir_atomic};
-use soo_core::burn::tensor::Device;
-use soo_core::device::{BackendKind, select_device};
-use soo_core::load::hub::HubOptions;
-use soo_core::load::model_files::ModelFiles;
-use soo_core::load::native::resolve;
 use soo_core::loaded::LoadedModel;
 use soo_core::organism::toy_world::world::Split;
 use soo_core::organism::toy_world::{
     ConditionResult, PretrainConfig, Pretrainer, ToyModelConfig, World, evaluate, model_files,
 };
-use soo_core::organism::{MANIFEST_FILE, manifest_kind};
 
-use super::organism::{BuildArgs, OrganismEvalArgs};
+use super::args::{BuildArgs, OrganismEvalArgs};
+use super::common::{device, folder_files};
 
 /// Held-out scenes per condition measured while building.
 const BUILD_EVAL_N: usize = 200;
@@ -142,21 +136,6 @@ pub fn build(args: BuildArgs) -> Result<()> {
     Ok(())
 }
 
-/// The toy world of the organism in `folder`, if its manifest says it is a toy kind.
-pub fn toy_world_of(folder: &Path) -> Option<World> {
-    let manifest = std::fs::read(folder.join(MANIFEST_FILE)).ok()?;
-    manifest_kind(&manifest)?.toy_world()
-}
-
-/// The files of the organism folder `folder`.
-pub fn folder_files(folder: &Path) -> Result<ModelFiles> {
-    resolve(
-        &folder.display().to_string(),
-        &HubOptions::from_env()?,
-        &mut |_| {},
-    )
-}
-
 /// Evaluates a toy-world organism of `world` on held-out room pairs and writes `eval.json`
 /// beside it.
 pub fn eval(args: OrganismEvalArgs, world: World) -> Result<()> {
@@ -180,10 +159,6 @@ pub fn eval(args: OrganismEvalArgs, world: World) -> Result<()> {
             .expect("JSON")
             .as_bytes(),
     )
-}
-
-pub fn device(backend: BackendKind) -> Device {
-    pollster::block_on(select_device(backend)).device
 }
 
 fn bar(steps: u64) -> ProgressBar {
