@@ -2,7 +2,7 @@
 //! model and writes `DIR/report.json` (per suite and classifier: counts and the target rate with
 //! its 95% Wilson interval, every answer, the wall time of generation and of forced choice apart),
 //! `DIR/report.md` (the tables) and `DIR/report.svg` (stacked bars per suite). `--latent` adds the
-//! latent SOO table (SOO.md §6) and `--capability` the KL to the base model and the perplexity on
+//! latent SOO table (docs/method.md §6) and `--capability` the KL to the base model and the perplexity on
 //! neutral text; both are opt-in because they cost forward passes a deception-only run does not
 //! need. Files are written atomically (temp file, then rename), so a run that fails part-way never
 //! leaves a half-written report behind. `--compare A.json B.json` prints the difference of two

