@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {
     /// burn's pure-Rust CPU backend (native and wasm).
+    #[serde(alias = "cpu")]
     Flex,
     /// burn's wgpu backend: WebGPU in a browser, Vulkan or Metal natively.
+    #[serde(alias = "gpu", alias = "webgpu")]
     Wgpu,
 }
 

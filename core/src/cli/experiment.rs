@@ -38,7 +38,7 @@ pub struct RunArgs {
     controls: bool,
     /// `flex` (CPU) or `wgpu` (GPU).
     #[arg(long)]
-    backend: Option<String>,
+    backend: Option<BackendKind>,
 }
 
 /// Runs `soo run`.
@@ -55,36 +55,38 @@ pub fn run(args: RunArgs) -> Result<()> {
         })?;
     let backend = args
         .backend
-        .clone()
-        .or(experiment.backend.clone())
-        .unwrap_or_else(|| "flex".into());
-    let conditions = experiment.conditions(args.controls);
-    std::fs::create_dir_all(&out).map_err(|e| io_error(&out, e))?;
-
-    // The [train] table minus `preset` is the config file every training run reads.
+        .or(experiment.backend)
+        .unwrap_or(BackendKind::Flex);
+    let conditions = experiment.conditions(args.controls)?;
+    // The [train] table minus `preset` is the config every training run shares: checked
+    // before anything is written or evaluated.
     let training = experiment.training();
-    let train_config = out.join(TRAIN_CONFIG_FILE);
     let train_text = training.config_toml();
-    write_atomic(&train_config, train_text.as_bytes())?;
+    let train_source = format!("{file} [train]");
+    let shared = TrainConfig::build(
+        training.preset.as_deref(),
+        Some((&train_source, &train_text)),
+        &[],
+    )?;
+    for cell in experiment.cells(&conditions) {
+        cell.config(&shared).validate(&train_source)?;
+    }
+    std::fs::create_dir_all(&out).map_err(|e| io_error(&out, e))?;
+    write_atomic(&out.join(TRAIN_CONFIG_FILE), train_text.as_bytes())?;
 
     eprintln!("== base model");
-    evaluate(&experiment, &backend, None, &base_dir(&out))?;
+    evaluate(&experiment, backend, None, &base_dir(&out))?;
     for cell in experiment.cells(&conditions) {
         let dir = cell.dir(&out);
         eprintln!("== {}, seed {}", cell.condition, cell.seed);
         if !adapter_weights(&dir).exists() {
             let _ = std::fs::remove_dir_all(dir.join("checkpoints"));
-            let source = model(&experiment, &backend, None)?;
-            let config = TrainConfig::build(
-                training.preset.as_deref(),
-                Some((train_config.to_str().unwrap_or("config"), &train_text)),
-                &cell.sets(),
-            )?;
-            train::train(&source, &config, None, &dir)?;
+            let source = model(&experiment, backend, None);
+            train::train(&source, &cell.config(&shared), None, &dir)?;
         }
         evaluate(
             &experiment,
-            &backend,
+            backend,
             Some(&adapter_dir(&dir)),
             &eval_dir(&dir),
         )?;
@@ -113,9 +115,8 @@ pub fn run(args: RunArgs) -> Result<()> {
 }
 
 /// The experiment's model on `backend`, with its adapters and then `adapter` when given.
-fn model(experiment: &Experiment, backend: &str, adapter: Option<&Path>) -> Result<ModelSource> {
-    let backend: BackendKind = backend.parse().map_err(Error::Unsupported)?;
-    Ok(ModelSource {
+fn model(experiment: &Experiment, backend: BackendKind, adapter: Option<&Path>) -> ModelSource {
+    ModelSource {
         model: experiment.model.clone(),
         backend,
         adapters: experiment
@@ -124,14 +125,14 @@ fn model(experiment: &Experiment, backend: &str, adapter: Option<&Path>) -> Resu
             .cloned()
             .chain(adapter.map(Path::to_path_buf))
             .collect(),
-    })
+    }
 }
 
 /// `soo eval` with the experiment's `[eval]` options on its model (with `adapter` on top when
 /// given) into `out`, unless `out/report.json` exists.
 fn evaluate(
     experiment: &Experiment,
-    backend: &str,
+    backend: BackendKind,
     adapter: Option<&Path>,
     out: &Path,
 ) -> Result<()> {
@@ -146,7 +147,7 @@ fn evaluate(
             problem: format!("classifier: {problem}"),
         })?;
     eval::evaluate(&Evaluation {
-        model: model(experiment, backend, adapter)?,
+        model: model(experiment, backend, adapter),
         suites: (!e.suites.trim().is_empty()).then(|| e.suites.clone()),
         scenarios: e.scenarios.as_ref().map(PathBuf::from),
         n: e.n,

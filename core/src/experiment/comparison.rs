@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::eval::report::rate_of;
+use crate::train::Objective;
 
 /// The table, as JSON (`comparison.json`) and as Markdown (`comparison.md`).
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +19,8 @@ pub struct Comparison {
 impl Comparison {
     /// Compares the base model's report with the reports of every condition's runs
     /// (`runs[c][s]`: condition `conditions[c]`, seed `seeds[s]`).
-    pub fn of(base: &Value, conditions: &[String], seeds: &[u64], runs: &[Vec<Value>]) -> Self {
+    pub fn of(base: &Value, conditions: &[Objective], seeds: &[u64], runs: &[Vec<Value>]) -> Self {
+        let conditions: Vec<&str> = conditions.iter().map(|c| c.name()).collect();
         let base = measures(base);
         let per_condition: Vec<Vec<Vec<(String, f64)>>> = runs
             .iter()
@@ -43,7 +45,7 @@ impl Comparison {
                     continue;
                 }
                 let (mean, sd) = mean_sd(&values);
-                row[condition.as_str()] = json!({"mean": mean, "sd": sd, "values": values});
+                row[*condition] = json!({"mean": mean, "sd": sd, "values": values});
                 cells.push(format_value(name, mean, Some(sd)));
             }
             md.push_str(&format!(
@@ -127,10 +129,9 @@ mod tests {
 
     #[test]
     fn each_condition_shows_its_mean_and_sd_over_seeds() {
-        let conditions = vec!["soo-mse".to_string()];
         let table = Comparison::of(
             &report(0.5),
-            &conditions,
+            &[Objective::SooMse],
             &[0, 1],
             &[vec![report(0.2), report(0.4)]],
         );

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::device::BackendKind;
+use crate::train::Objective;
 use crate::{Error, Result};
 
 /// The experiment file (see the module's docs for an example).
@@ -18,12 +20,12 @@ pub struct Experiment {
     /// One training run per seed and condition.
     #[serde(default = "default_seeds")]
     pub seeds: Vec<u64>,
-    /// Controls trained beside SOO (`exposure`, `sham`).
+    /// Controls trained beside SOO (`exposure`, `sham`): objectives by their names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub controls: Vec<String>,
+    pub controls: Vec<Objective>,
     /// `flex` or `wgpu` (the command line's `--backend` overrides it; default `flex`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend: Option<String>,
+    pub backend: Option<BackendKind>,
     /// Adapters under the trained one (an organism), merged into the base for training and
     /// every evaluation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -134,6 +136,24 @@ mod tests {
             .insert("lora".into(), toml::Value::Table(lora));
         let text = experiment.to_toml().unwrap();
         assert_eq!(Experiment::parse("x.toml", &text).unwrap(), experiment);
+    }
+
+    #[test]
+    fn a_mistyped_control_or_backend_is_refused_when_read() {
+        for (line, expect) in [
+            ("controls = [\"shame\"]", "shame"),
+            ("backend = \"cuda\"", "cuda"),
+        ] {
+            let error = Experiment::parse("x.toml", &format!("model = \"m\"\n{line}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("x.toml") && error.contains(expect),
+                "{error}"
+            );
+        }
+        let e = Experiment::parse("x.toml", "model = \"m\"\ncontrols = [\"sham\"]\n").unwrap();
+        assert_eq!(e.controls, [Objective::Sham]);
     }
 
     #[test]

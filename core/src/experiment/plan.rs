@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 
 use super::file::Experiment;
 use crate::lora::peft;
+use crate::train::{Objective, TrainConfig};
+use crate::{Error, Result};
 
 /// The controls `--controls` adds.
-pub const CONTROLS: [&str; 2] = ["exposure", "sham"];
+pub const CONTROLS: [Objective; 2] = [Objective::Exposure, Objective::Sham];
 /// The objective trained when `[train]` names none.
-pub const DEFAULT_OBJECTIVE: &str = "soo-mse";
+pub const DEFAULT_OBJECTIVE: Objective = Objective::SooMse;
 /// The file each evaluation writes.
 pub const REPORT_FILE: &str = "report.json";
 /// The comparison table as JSON.
@@ -36,10 +38,10 @@ impl TrainingPlan {
 }
 
 /// One training run of the grid: a condition (an objective) and a seed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cell {
-    /// The objective's name (`soo-mse`, `exposure`, `sham`, ...).
-    pub condition: String,
+    /// What the run optimises: SOO or a control.
+    pub condition: Objective,
     /// The run's seed.
     pub seed: u64,
 }
@@ -47,16 +49,17 @@ pub struct Cell {
 impl Cell {
     /// `soo train`'s folder of this run: `OUT/<condition>/seed-<s>`.
     pub fn dir(&self, out: &Path) -> PathBuf {
-        out.join(&self.condition)
+        out.join(self.condition.name())
             .join(format!("seed-{}", self.seed))
     }
 
-    /// The `--set` overrides of this run on top of the shared config.
-    pub fn sets(&self) -> Vec<String> {
-        vec![
-            format!("seed={}", self.seed),
-            format!("objective=\"{}\"", self.condition),
-        ]
+    /// This run's settings: the shared `config` with the cell's objective and seed.
+    pub fn config(&self, config: &TrainConfig) -> TrainConfig {
+        TrainConfig {
+            objective: self.condition,
+            seed: self.seed,
+            ..config.clone()
+        }
     }
 }
 
@@ -83,35 +86,33 @@ pub fn eval_dir(run_dir: &Path) -> PathBuf {
 impl Experiment {
     /// The conditions trained, in order: SOO's objective (`soo-mse` unless `[train]` names
     /// another), then each control once (the file's, plus both with `with_controls`).
-    pub fn conditions(&self, with_controls: bool) -> Vec<String> {
-        let first = self
-            .train
-            .get("objective")
-            .and_then(|v| v.as_str())
-            .unwrap_or(DEFAULT_OBJECTIVE);
-        let mut conditions = vec![first.to_string()];
-        let added = CONTROLS
-            .iter()
-            .filter(|_| with_controls)
-            .map(|c| c.to_string());
-        for control in self.controls.iter().cloned().chain(added) {
+    pub fn conditions(&self, with_controls: bool) -> Result<Vec<Objective>> {
+        let first = match self.train.get("objective") {
+            None => DEFAULT_OBJECTIVE,
+            Some(value) => value
+                .as_str()
+                .ok_or_else(|| "a name".to_string())
+                .and_then(str::parse)
+                .map_err(|problem| Error::Format {
+                    file: "the experiment's [train] table".into(),
+                    problem: format!("objective: {problem}"),
+                })?,
+        };
+        let mut conditions = vec![first];
+        let added = CONTROLS.iter().filter(|_| with_controls);
+        for &control in self.controls.iter().chain(added) {
             if !conditions.contains(&control) {
                 conditions.push(control);
             }
         }
-        conditions
+        Ok(conditions)
     }
 
     /// The runs, condition by condition, each over every seed.
-    pub fn cells(&self, conditions: &[String]) -> Vec<Cell> {
+    pub fn cells(&self, conditions: &[Objective]) -> Vec<Cell> {
         conditions
             .iter()
-            .flat_map(|condition| {
-                self.seeds.iter().map(|&seed| Cell {
-                    condition: condition.clone(),
-                    seed,
-                })
-            })
+            .flat_map(|&condition| self.seeds.iter().map(move |&seed| Cell { condition, seed }))
             .collect()
     }
 
@@ -137,23 +138,31 @@ mod tests {
 
     #[test]
     fn conditions_start_with_the_objective_and_list_each_control_once() {
-        let e = experiment("controls = [\"sham\"]\n[train]\nobjective = \"soo-cos\"\n");
-        assert_eq!(e.conditions(false), ["soo-cos", "sham"]);
-        assert_eq!(e.conditions(true), ["soo-cos", "sham", "exposure"]);
+        use Objective::*;
+        let e = experiment("controls = [\"sham\"]\n[train]\nobjective = \"logit-kl\"\n");
+        assert_eq!(e.conditions(false).unwrap(), [LogitKl, Sham]);
+        assert_eq!(e.conditions(true).unwrap(), [LogitKl, Sham, Exposure]);
+        let e = experiment("[train]\nobjective = \"soo-cos\"\n");
+        let error = e.conditions(false).unwrap_err().to_string();
+        assert!(
+            error.contains("soo-cos") && error.contains("[train]"),
+            "{error}"
+        );
     }
 
     #[test]
     fn the_grid_is_condition_by_condition_over_seeds() {
         let e = experiment("seeds = [3, 4]\n");
-        let cells = e.cells(&e.conditions(true));
+        let cells = e.cells(&e.conditions(true).unwrap());
         assert_eq!(cells.len(), 6);
-        assert_eq!(cells[1].condition, "soo-mse");
+        assert_eq!(cells[1].condition, Objective::SooMse);
         assert_eq!(cells[1].seed, 4);
         assert_eq!(
             cells[2].dir(Path::new("out")),
             Path::new("out/exposure/seed-3")
         );
-        assert_eq!(cells[2].sets(), ["seed=3", "objective=\"exposure\""]);
+        let config = cells[2].config(&TrainConfig::default());
+        assert_eq!((config.objective, config.seed), (Objective::Exposure, 3));
     }
 
     #[test]
