@@ -14,3 +14,20 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
         .try_into_vec::<f32>()
         .map_err(|e| Error::Readback(format!("{e:?}")))
 }
+
+/// Checks values read back from a model's logits (or log-probabilities) before anything
+/// compares them: a NaN loses every comparison, so `target >= alternative` would quietly make
+/// a broken model's answer "honest". `what` says whose values they are, for the message.
+pub fn check_finite(values: &[f32], what: &str) -> Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(Error::Format {
+            file: "logits".into(),
+            problem: format!(
+                "{what}: value #{i} is {} (not finite), so the model has no answer: its weights \
+                 or its adapter are broken (a diverged training run?)",
+                values[i]
+            ),
+        }),
+        None => Ok(()),
+    }
+}
