@@ -85,7 +85,7 @@ impl<'a> Weights<'a> {
         // A cheap pass (well under the cost of decoding) that keeps a corrupt file from loading
         // as a model whose every output is NaN: such a model must fail here, naming the
         // tensor, not score as "honest" downstream.
-        if let Some(i) = tensor.data.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = crate::base::tensor::first_non_finite(&tensor.data) {
             return Err(self.error(format!(
                 "tensor {name} holds a non-finite value ({} at index {i}): corrupt weights",
                 tensor.data[i]
