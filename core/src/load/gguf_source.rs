@@ -188,8 +188,8 @@ impl<B: AsRef<[u8]>> GgufSource<B> {
         let bad = |problem: String| format_error(&self.gguf.file, problem);
         for (field, _) in SIZE_LIMITS {
             let value = config.get(field).and_then(Value::as_u64).unwrap_or(0);
-            if let Some(problem) = size_problem(field, value) {
-                return Err(bad(format!("{} ({problem})", key(field))));
+            if let Some(problem) = size_problem(field, &key(field), value) {
+                return Err(bad(problem));
             }
         }
         let blocks = self

@@ -27,10 +27,10 @@ pub const SIZE_LIMITS: [(&str, usize); 7] = [
     ("head_dim", 1 << 12),
 ];
 
-/// Checks the config.json size `field` against [`SIZE_LIMITS`]: the problem in words, if any.
-pub fn size_problem(field: &str, value: u64) -> Option<String> {
+/// Checks the config.json size `field` against [`SIZE_LIMITS`]: the problem in words, if any,
+/// naming the field as `shown` (the config.json field, or the GGUF key that stands for it).
+pub fn size_problem(field: &str, shown: &str, value: u64) -> Option<String> {
     let (_, limit) = SIZE_LIMITS.iter().find(|(name, _)| *name == field)?;
-    (value > *limit as u64).then(|| {
-        format!("{field} = {value} is beyond any real model (at most {limit}): corrupt config")
-    })
+    (value > *limit as u64)
+        .then(|| format!("{shown} = {value} is beyond any real model (at most {limit}): corrupt"))
 }

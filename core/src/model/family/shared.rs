@@ -14,7 +14,7 @@ pub(crate) fn config_error(problem: impl Into<String>) -> Error {
 /// anything is allocated for them (layer lists, rotary tables, LoRA branches).
 pub(crate) fn check_sizes(sizes: &[(&str, u64)]) -> Result<()> {
     for &(field, value) in sizes {
-        if let Some(problem) = crate::load::hf::size_problem(field, value) {
+        if let Some(problem) = crate::load::hf::size_problem(field, field, value) {
             return Err(config_error(problem));
         }
     }
