@@ -2,6 +2,12 @@
 //! continuations of the chat-templated prompt plus a fixed answer prefix and take the likelier.
 //! It never yields "other", so it measures the model's preference even where its free text is
 //! unusable (small or over-trained models).
+//!
+//! Non-finite log-probabilities are an error, not a class: NaN loses every comparison, so
+//! `target >= alternative` would score a broken model "honest". An error rather than "other",
+//! because NaN is a property of the model (corrupt weights, a diverged adapter), not of one
+//! scenario: every score it gave would be suspect, and a report with a row of "other" is
+//! easier to misread than a run that stops and names the cause.
 
 use burn::module::Module;
 use burn::tensor::activation::log_softmax;
