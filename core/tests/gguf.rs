@@ -261,3 +261,20 @@ fn damaged_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn overlapping_tensors_are_format_errors() {
+    // Two F32 tensors of 16 values (64 bytes): the second's offset moved 32 bytes back onto the
+    // first, as in a GGUF whose offsets were shifted. Each lies inside the file.
+    let tensors: &[(&str, &[u64], u32, u64)] = &[("a", &[16], 0, 0), ("b", &[16], 0, 32)];
+    let bytes = handmade(tensors, &[0u8; 128]);
+    let (file, problem) = format_problem(Gguf::parse("moved.gguf", &bytes));
+    assert_eq!(file, "moved.gguf");
+    assert!(
+        problem.contains("overlap") && problem.contains("a") && problem.contains("b"),
+        "{problem}"
+    );
+    // Back to back is fine, in either order in the directory.
+    let tensors: &[(&str, &[u64], u32, u64)] = &[("b", &[16], 0, 64), ("a", &[16], 0, 0)];
+    Gguf::parse("ok.gguf", &handmade(tensors, &[0u8; 128])).expect("disjoint tensors parse");
+}

@@ -50,6 +50,10 @@ pub async fn model_check(files: Files, ids: Vec<i64>) -> Result<Reply, String> {
         load_model(files.into_iter().collect(), &selected.device).map_err(|e| e.to_string())?;
     let load_ms = now_ms() - started;
     let started = now_ms();
+    // In the browser the forward pass cannot read its ids back to check them: check here.
+    model
+        .check_token_ids(ids.iter().copied())
+        .map_err(|e| e.to_string())?;
     let seq = ids.len();
     let input = Tensor::<2, Int>::from_data(TensorData::new(ids, [1, seq]), &selected.device);
     let output = model.forward(input, None, &[]).map_err(|e| e.to_string())?;

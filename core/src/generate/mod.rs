@@ -209,5 +209,8 @@ fn int_tensor(values: Vec<i64>, shape: [usize; 2], device: &Device) -> Tensor<2,
 pub async fn last_position(logits: Tensor<3>) -> Result<Vec<f32>> {
     let [batch, seq, vocab] = logits.dims();
     let last = logits.slice([0..batch, seq - 1..seq, 0..vocab]);
-    crate::base::tensor::read_f32(last).await
+    let values = crate::base::tensor::read_f32(last).await?;
+    // Sampling compares logits: NaN ones would pick an arbitrary token, not fail.
+    crate::base::tensor::check_finite(&values, "the next-token logits")?;
+    Ok(values)
 }

@@ -60,6 +60,17 @@ pub fn read_file(path: &Path, on_event: &mut dyn FnMut(LoadEvent)) -> Result<Fil
     // SAFETY: the map is only read. Like every loader that maps weights (llama.cpp,
     // safetensors), we rely on nobody truncating or rewriting the file while it is mapped;
     // the Hub cache never rewrites a finished blob.
+    //
+    // What is covered and what is not: a file truncated *before* this point is mapped at its
+    // new length, and every header is then checked against that length before a tensor is read
+    // (`Gguf::parse` puts each tensor's range inside the data section and refuses overlaps;
+    // safetensors' header must end exactly at the end of the file), so it is a Format error
+    // naming the file. A file truncated *while* mapped, between here and the last tensor read,
+    // still kills the process with SIGBUS: the pages are gone, and recovering would need a
+    // process-wide SIGBUS handler that unwinds out of arbitrary Rust frames (undefined
+    // behaviour) or reading the whole file into memory instead (a second copy of every model,
+    // gigabytes, for a race the user causes). The window is the load itself (and `soo
+    // export`'s own pass over the weights): once they are on the device the map is not read.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io_error(path, e))?;
     Ok(FileBytes::new(map))
 }

@@ -188,6 +188,7 @@ impl Gguf {
             }
             tensors.push(info);
         }
+        check_disjoint(file, &tensors)?;
         Ok(Self {
             file: file.to_string(),
             version,
@@ -251,6 +252,33 @@ impl Gguf {
             data,
         }))
     }
+}
+
+/// Checks that no two tensors share bytes. Each already lies inside the data section
+/// ([`locate`]); an overlap means a corrupt directory (an offset moved onto its neighbour), whose
+/// tensors would decode into garbage, NaN included, rather than fail.
+fn check_disjoint(file: &str, tensors: &[TensorInfo]) -> Result<()> {
+    // Tensors of a type soo cannot size (len 0) take no bytes that we would read.
+    let mut sized: Vec<&TensorInfo> = tensors.iter().filter(|t| t.len > 0).collect();
+    sized.sort_by_key(|t| t.start);
+    for pair in sized.windows(2) {
+        let [a, b] = pair else { continue };
+        // start + len cannot overflow: locate checked it against the file's length.
+        if a.start + a.len > b.start {
+            return Err(format_error(
+                file,
+                format!(
+                    "tensors {} (bytes {}..{}) and {} (from byte {}) overlap: corrupt tensor offsets",
+                    a.name,
+                    a.start,
+                    a.start + a.len,
+                    b.name,
+                    b.start
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks one tensor's directory entry against the file and computes where its bytes are.

@@ -10,6 +10,7 @@
 use serde_json::{Value, json};
 
 use super::gguf::{Gguf, MetaValue, format_error};
+use super::hf::{SIZE_LIMITS, size_problem};
 use super::{HostTensor, WeightSource};
 use crate::text::Tokenizer;
 use crate::{Error, Result};
@@ -144,7 +145,7 @@ impl<B: AsRef<[u8]>> GgufSource<B> {
                 .get(&format!("tokenizer.ggml.{key}"))
                 .and_then(MetaValue::as_u64)
         };
-        Ok(json!({
+        let config = json!({
             "architectures": [architecture],
             "model_type": model_type,
             "vocab_size": self.vocab_size()?,
@@ -163,7 +164,66 @@ impl<B: AsRef<[u8]>> GgufSource<B> {
             "bos_token_id": token_id("bos_token_id"),
             "eos_token_id": token_id("eos_token_id"),
             "pad_token_id": token_id("padding_token_id"),
-        }))
+        });
+        self.check_sizes(&config)?;
+        Ok(config)
+    }
+
+    /// Checks the sizes of `config` (made by [`Self::config_json`]) before a model allocates
+    /// anything for them: each under [`SIZE_LIMITS`], the block count equal to the blocks whose
+    /// tensors the file holds, the embedding width equal to the embedding's. Errors name the
+    /// GGUF key.
+    fn check_sizes(&self, config: &Value) -> Result<()> {
+        let arch = self.family.hf_names().1;
+        let key = |field: &str| match field {
+            "vocab_size" => format!("{arch}.vocab_size (or tokenizer.ggml.tokens)"),
+            "hidden_size" => format!("{arch}.embedding_length"),
+            "intermediate_size" => format!("{arch}.feed_forward_length"),
+            "num_hidden_layers" => format!("{arch}.block_count"),
+            "num_attention_heads" => format!("{arch}.attention.head_count"),
+            "num_key_value_heads" => format!("{arch}.attention.head_count_kv"),
+            "head_dim" => format!("{arch}.attention.key_length"),
+            other => other.to_string(),
+        };
+        let bad = |problem: String| format_error(&self.gguf.file, problem);
+        for (field, _) in SIZE_LIMITS {
+            let value = config.get(field).and_then(Value::as_u64).unwrap_or(0);
+            if let Some(problem) = size_problem(field, &key(field), value) {
+                return Err(bad(problem));
+            }
+        }
+        let blocks = self
+            .gguf
+            .tensors
+            .iter()
+            .filter_map(|t| {
+                t.name
+                    .strip_prefix("blk.")?
+                    .split('.')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .max()
+            .map_or(0, |last| last + 1);
+        let count = config["num_hidden_layers"].as_u64().unwrap_or(0);
+        if count != blocks {
+            return Err(bad(format!(
+                "{} = {count}, but the file holds tensors for {blocks} blocks",
+                key("num_hidden_layers")
+            )));
+        }
+        let hidden = config["hidden_size"].as_u64().unwrap_or(0);
+        if let Some(embd) = self.gguf.info("token_embd.weight")
+            && embd.dims.first().map(|&d| d as u64) != Some(hidden)
+        {
+            return Err(bad(format!(
+                "{} = {hidden}, but token_embd.weight has rows of {:?} values",
+                key("hidden_size"),
+                embd.dims.first()
+            )));
+        }
+        Ok(())
     }
 
     /// `{arch}.vocab_size`, else the length of `tokenizer.ggml.tokens`, else the embedding's rows.

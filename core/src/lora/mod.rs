@@ -74,6 +74,15 @@ impl LoraConfig {
         if self.rank == 0 {
             return Err(Error::Unsupported("LoRA rank must be at least 1".into()));
         }
+        // No model is wider than this (see SIZE_LIMITS): refuse an absurd rank before a model
+        // is even loaded; [`Lora::init`] bounds it by the actual widths.
+        let widest = crate::load::hf::MAX_WIDTH;
+        if self.rank > widest {
+            return Err(Error::Unsupported(format!(
+                "LoRA rank {} is wider than any model (at most {widest})",
+                self.rank
+            )));
+        }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(Error::Unsupported(format!(
                 "LoRA dropout {} is not in [0, 1)",
@@ -130,6 +139,18 @@ impl Lora {
         device: &Device,
     ) -> Result<Self> {
         let sites = config.target_sites()?;
+        // A rank beyond a projection's widths adds nothing a full update would not, and an
+        // absurd one (`--set lora.rank=1e11`) must be refused before its branches are allocated.
+        for &(site, name) in TARGETS.iter().filter(|(s, _)| sites.contains(s)) {
+            let (d_in, d_out) = shape.dims(site);
+            if config.rank > d_in.min(d_out) {
+                return Err(Error::Unsupported(format!(
+                    "lora.rank = {} is wider than {name} ({d_in} → {d_out}): at most {}",
+                    config.rank,
+                    d_in.min(d_out)
+                )));
+            }
+        }
         let layers = layer_set(config, shape.layers)?;
         let mut rng = SplitMix64::new(seed);
         let mut out = Lora::empty(config, shape.layers);

@@ -180,6 +180,16 @@ impl Decoder {
     pub(crate) fn load(weights: &Weights<'_>, spec: &Spec) -> Result<Self> {
         let hidden = spec.attention.hidden;
         let embed_tokens = weights.embedding("model.embed_tokens.weight", spec.vocab, hidden)?;
+        // A layer count larger than the weights hold fails now, not after loading them all.
+        if let Some(last) = spec.layers.checked_sub(1) {
+            let last = format!("model.layers.{last}.input_layernorm.weight");
+            if weights.optional(&last, &[hidden])?.is_none() {
+                return Err(weights.error(format!(
+                    "config.json's num_hidden_layers is {}, but {last} is missing",
+                    spec.layers
+                )));
+            }
+        }
         let layers = (0..spec.layers)
             .map(|i| DecoderLayer::load(weights, spec, i))
             .collect::<Result<Vec<_>>>()?;

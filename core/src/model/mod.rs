@@ -176,6 +176,45 @@ impl<A: Adapter + Module + ModuleDisplay> Model<A> {
         self.vocab
     }
 
+    /// Checks that every id in `ids` is a row of the embedding: `Error::Format` naming the
+    /// first one outside and the vocabulary's size. Every forward pass runs this on its input
+    /// (natively); callers that index logits by token id on the host use it for those ids.
+    pub fn check_token_ids(&self, ids: impl IntoIterator<Item = i64>) -> Result<()> {
+        match ids
+            .into_iter()
+            .find(|&id| usize::try_from(id).map_or(true, |id| id >= self.vocab))
+        {
+            Some(id) => Err(Error::Format {
+                file: "input_ids".into(),
+                problem: format!(
+                    "token id {id} is outside the model's vocabulary of {} tokens (a tokenizer \
+                     larger than the model?)",
+                    self.vocab
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Model::check_token_ids`] on a forward pass's input: an id past the embedding would
+    /// otherwise panic inside the backend's gather (burn-flex) or read another row (GPU).
+    /// The ids are read back, a few hundred integers; natively a synchronous read costs one
+    /// short wait. A browser cannot block on the GPU, so there the callers that take ids from
+    /// outside (the page's `ids=`) check them with [`Model::check_token_ids`] first.
+    fn check_ids_tensor(&self, ids: &Tensor<2, Int>) -> Result<()> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let data = ids.clone().into_data().convert::<i64>();
+            let values = data
+                .as_slice::<i64>()
+                .map_err(|e| Error::Readback(format!("{e:?}")))?;
+            self.check_token_ids(values.iter().copied())?;
+        }
+        #[cfg(target_arch = "wasm32")]
+        let _ = ids;
+        Ok(())
+    }
+
     /// An empty cache for [`Model::forward_cached`].
     pub fn new_cache(&self) -> KvCache {
         KvCache::new(self.num_layers())
@@ -270,6 +309,7 @@ impl<A: Adapter + Module + ModuleDisplay> Model<A> {
         if batch == 0 || seq == 0 {
             return Err(Error::Unsupported("an empty batch of token ids".into()));
         }
+        self.check_ids_tensor(&input_ids)?;
         let past = cache.as_ref().map_or(0, |c| c.len());
         if let Some(mask) = &attention_mask
             && mask.dims() != [batch, past + seq]

@@ -58,7 +58,7 @@ impl<'a> Weights<'a> {
         param
     }
 
-    fn error(&self, problem: String) -> Error {
+    pub(crate) fn error(&self, problem: String) -> Error {
         Error::Format {
             file: self.file.to_string(),
             problem,
@@ -80,6 +80,15 @@ impl<'a> Weights<'a> {
             return Err(self.error(format!(
                 "tensor {name}: {} values for shape {shape:?}",
                 tensor.data.len()
+            )));
+        }
+        // A cheap pass (well under the cost of decoding) that keeps a corrupt file from loading
+        // as a model whose every output is NaN: such a model must fail here, naming the
+        // tensor, not score as "honest" downstream.
+        if let Some(i) = crate::base::tensor::first_non_finite(&tensor.data) {
+            return Err(self.error(format!(
+                "tensor {name} holds a non-finite value ({} at index {i}): corrupt weights",
+                tensor.data[i]
             )));
         }
         Ok(Some(tensor))

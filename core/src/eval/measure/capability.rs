@@ -14,7 +14,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{device_of, right_padded};
-use crate::base::tensor::read_f32;
+use crate::base::tensor::{check_finite, read_f32};
 use crate::eval::format::{Syntax, located, parse};
 use crate::loaded::LoadedModel;
 use crate::lora::Lora;
@@ -152,6 +152,8 @@ pub async fn kl_to_base(
             .sum_dim(2)
             .reshape([rows, seq]);
         let values = read_f32(kl).await?;
+        // f64::max skips NaN: a NaN KL must fail, not vanish from the maximum.
+        check_finite(&values, "KL to the base model")?;
         for (row, &len) in values.chunks(seq).zip(&lens) {
             for &v in &row[..len] {
                 total += f64::from(v);
@@ -189,11 +191,9 @@ pub async fn perplexity(model: &Model<Lora>, ids: &[u32], window: usize) -> Resu
         let vocab = logits.dims()[2];
         // log p(token t+1 | tokens ..=t): [1, len - 1, 1]; only these come back.
         let logprobs = log_softmax(logits.slice([0..1, 0..len - 1, 0..vocab]), 2).gather(2, next);
-        nll -= read_f32(logprobs)
-            .await?
-            .iter()
-            .map(|&v| f64::from(v))
-            .sum::<f64>();
+        let logprobs = read_f32(logprobs).await?;
+        check_finite(&logprobs, "log-probabilities for perplexity")?;
+        nll -= logprobs.iter().map(|&v| f64::from(v)).sum::<f64>();
         tokens += len - 1;
     }
     if tokens == 0 {

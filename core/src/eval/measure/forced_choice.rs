@@ -2,13 +2,19 @@
 //! continuations of the chat-templated prompt plus a fixed answer prefix and take the likelier.
 //! It never yields "other", so it measures the model's preference even where its free text is
 //! unusable (small or over-trained models).
+//!
+//! Non-finite log-probabilities are an error, not a class: NaN loses every comparison, so
+//! `target >= alternative` would score a broken model "honest". An error rather than "other",
+//! because NaN is a property of the model (corrupt weights, a diverged adapter), not of one
+//! scenario: every score it gave would be suspect, and a report with a row of "other" is
+//! easier to misread than a run that stops and names the cause.
 
 use burn::module::Module;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use super::batch::device_of;
-use crate::base::tensor::read_f32;
+use crate::base::tensor::{check_finite, read_f32};
 use crate::eval::classify::Class;
 use crate::eval::results::ForcedChoice;
 use crate::eval::scenario::Scenario;
@@ -56,6 +62,8 @@ async fn score(model: &Model<Lora>, context: &[u32], rooms: &[&[u32]]) -> Result
             "forced choice needs a non-empty context and room".into(),
         ));
     }
+    // The forward passes check the ids they take; a room's ids also index logits here.
+    model.check_token_ids(rooms.iter().flat_map(|r| r.iter().map(|&t| i64::from(t))))?;
     let ints = |ids: &[u32]| {
         let values: Vec<i64> = ids.iter().map(|&t| i64::from(t)).collect();
         Tensor::<2, Int>::from_data(TensorData::new(values, [1, ids.len()]), &device)
@@ -67,8 +75,10 @@ async fn score(model: &Model<Lora>, context: &[u32], rooms: &[&[u32]]) -> Result
     let [_, seq, vocab] = logits.dims();
     // log p(· | context): [vocab], one read-back for every room's first token.
     let first = read_f32(log_softmax(logits.slice([0..1, seq - 1..seq, 0..vocab]), 2)).await?;
+    check_finite(&first, "log-probabilities after the forced-choice context")?;
     let mut out = Vec::with_capacity(rooms.len());
     for room in rooms {
+        // In range: check_token_ids above.
         let mut total = f64::from(first[room[0] as usize]);
         if room.len() > 1 {
             let n = room.len() - 1;
@@ -78,12 +88,9 @@ async fn score(model: &Model<Lora>, context: &[u32], rooms: &[&[u32]]) -> Result
                 .logits;
             let next: Vec<i64> = room[1..].iter().map(|&t| i64::from(t)).collect();
             let next = Tensor::<3, Int>::from_data(TensorData::new(next, [1, n, 1]), &device);
-            let logprobs = log_softmax(logits, 2).gather(2, next);
-            total += read_f32(logprobs)
-                .await?
-                .iter()
-                .map(|&v| f64::from(v))
-                .sum::<f64>();
+            let logprobs = read_f32(log_softmax(logits, 2).gather(2, next)).await?;
+            check_finite(&logprobs, "log-probabilities of a forced-choice room")?;
+            total += logprobs.iter().map(|&v| f64::from(v)).sum::<f64>();
         }
         out.push(total);
     }
@@ -111,15 +118,6 @@ pub async fn forced_choice_one(
     prefix: &str,
 ) -> Result<ForcedChoice> {
     let [context, target, alternative] = ids(loaded, scenario, prefix)?;
-    if [&target, &alternative]
-        .iter()
-        .any(|r| r.iter().any(|&t| t as usize >= loaded.model.vocab_size()))
-    {
-        return Err(Error::Unsupported(format!(
-            "{}: a room's token id is outside the vocabulary",
-            loaded.weights_file
-        )));
-    }
     // Inference only: no autodiff graph.
     let model = loaded.model.valid();
     let scores = score(&model, &context, &[&target, &alternative]).await?;

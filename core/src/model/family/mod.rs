@@ -35,6 +35,24 @@ pub enum ModelConfig {
     Gemma2(gemma2::Gemma2Config),
 }
 
+/// The field of `config` that makes it fail to parse as `T`: serde_json's errors from a parsed
+/// value name neither field nor line (`invalid type: string "64", expected usize`). Only on
+/// the error path: each top-level field is left out in turn, and the culprit is the one whose
+/// absence cures the error or turns it into "missing field" for that field.
+fn culprit<T: serde::de::DeserializeOwned>(config: &serde_json::Value) -> Option<String> {
+    let object = config.as_object()?;
+    object.keys().find_map(|key| {
+        let mut without = object.clone();
+        without.remove(key);
+        let missing = format!("missing field `{key}`");
+        match T::deserialize(serde_json::Value::Object(without)) {
+            Ok(_) => Some(key.clone()),
+            Err(e) if e.to_string().contains(&missing) => Some(key.clone()),
+            Err(_) => None,
+        }
+    })
+}
+
 impl ModelConfig {
     /// Reads config.json, choosing the family by `model_type` (or, failing that, by
     /// `architectures`).
@@ -62,8 +80,17 @@ impl ModelConfig {
                 )));
             }
         };
+        // Sizes first, on the raw value, so that every family is covered before any is built.
+        for (field, _) in crate::load::hf::SIZE_LIMITS {
+            if let Some(value) = config.get(field).and_then(serde_json::Value::as_u64) {
+                shared::check_sizes(&[(field, value)])?;
+            }
+        }
         fn parse<T: serde::de::DeserializeOwned>(config: &serde_json::Value) -> Result<T> {
-            T::deserialize(config).map_err(|e| config_error(e.to_string()))
+            T::deserialize(config).map_err(|e| match culprit::<T>(config) {
+                Some(field) => config_error(format!("field {field}: {e}")),
+                None => config_error(e.to_string()),
+            })
         }
         Ok(match family {
             Family::Llama | Family::Mistral => ModelConfig::Llama(family, parse(config)?),

@@ -10,6 +10,17 @@ pub(crate) fn config_error(problem: impl Into<String>) -> Error {
     }
 }
 
+/// Checks config.json's sizes against [`SIZE_LIMITS`](crate::load::hf::SIZE_LIMITS) before
+/// anything is allocated for them (layer lists, rotary tables, LoRA branches).
+pub(crate) fn check_sizes(sizes: &[(&str, u64)]) -> Result<()> {
+    for &(field, value) in sizes {
+        if let Some(problem) = crate::load::hf::size_problem(field, field, value) {
+            return Err(config_error(problem));
+        }
+    }
+    Ok(())
+}
+
 /// The per-head width: `head_dim` when given, else `hidden / heads`; checks that the head
 /// counts fit together.
 pub(crate) fn head_dim(
@@ -34,6 +45,7 @@ pub(crate) fn head_dim(
             )));
         }
     };
+    check_sizes(&[("head_dim", head_dim as u64)])?;
     if head_dim == 0 || !head_dim.is_multiple_of(2) {
         return Err(config_error(format!(
             "head_dim ({head_dim}) must be even for rotary embeddings"

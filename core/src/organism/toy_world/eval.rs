@@ -156,6 +156,9 @@ pub async fn ask(
         .narrow(1, width - 1, 1)
         .reshape([scenes.len(), vocab_size]);
     let values = read_f32(last).await?;
+    // The answer is the argmax, and total_cmp ranks NaN above every number: a NaN at the
+    // truth room's id would count as honest.
+    crate::base::tensor::check_finite(&values, "the toy world's answer logits")?;
     let mut result = ConditionResult {
         condition: name.to_string(),
         n: scenes.len(),
