@@ -87,12 +87,13 @@ pub fn run(args: RunArgs) -> Result<()> {
     let train_config = out.join(TRAIN_CONFIG_FILE);
     let train_text = training.config_toml();
     let cells = experiment.cells(&conditions);
+    let train_source = format!("{file} [train]");
     let configs = cells
         .iter()
         .map(|cell| {
             TrainConfig::build(
                 training.preset.as_deref(),
-                Some((train_config.to_str().unwrap_or("config"), &train_text)),
+                Some((train_source.as_str(), &train_text)),
                 &cell.sets(),
             )
         })
