@@ -49,8 +49,9 @@ fn spawn(args: &[&str], log: &Path) -> Child {
         .expect("run soo")
 }
 
-/// `soo train` into `run` (its stderr in `log`), resumed when `resume`.
-fn train(run: &Path, resume: bool, log: &Path) -> Child {
+/// `soo train` into `run` with [`SETS`] and `extra` settings (its stderr in `log`), resumed
+/// when `resume`.
+fn train_with(run: &Path, resume: bool, extra: &[&str], log: &Path) -> Child {
     let model = test_model_path();
     let mut args = vec![
         "train",
@@ -64,10 +65,14 @@ fn train(run: &Path, resume: bool, log: &Path) -> Child {
     if resume {
         args.push("--resume");
     }
-    for set in SETS {
+    for set in SETS.iter().chain(extra) {
         args.extend(["--set", set]);
     }
     spawn(&args, log)
+}
+
+fn train(run: &Path, resume: bool, log: &Path) -> Child {
+    train_with(run, resume, &[], log)
 }
 
 /// Waits until `ready` holds (polled), panicking if `child` ends first or it takes minutes.
@@ -269,5 +274,29 @@ fn killed_runs_resume_to_the_uninterrupted_adapter_and_a_busy_folder_is_refused(
     );
     assert_eq!(steps_and_losses(&rows(&cell)), expected);
     assert!(results.join("comparison.md").is_file());
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_run_stopped_early_and_killed_before_its_adapter_resumes_stopped() {
+    let root = out_dir("stopped");
+    let log = root.join("train.stderr");
+    let run = root.join("run");
+    // stop_drop = 1.1: the SOO loss falls more than that within the first few steps.
+    let start = |resume: bool| train_with(&run, resume, &["stop_drop=1.1"], &log);
+    let stderr = finish(start(false), &log);
+    assert!(stderr.contains("stopped early"), "{stderr}");
+    let before = rows(&run);
+    assert!(before.len() < STEPS, "{before:?}");
+    let adapter = std::fs::read(run.join(WEIGHTS)).unwrap();
+    // As if killed between the last checkpoint and the adapter.
+    std::fs::remove_dir_all(run.join("adapter")).unwrap();
+    finish(start(true), &log);
+    assert_eq!(
+        steps_and_losses(&rows(&run)),
+        steps_and_losses(&before),
+        "the resumed run trained past its stop"
+    );
+    assert!(std::fs::read(run.join(WEIGHTS)).unwrap() == adapter);
     let _ = std::fs::remove_dir_all(&root);
 }

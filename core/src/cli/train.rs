@@ -176,9 +176,14 @@ pub fn train(
     let mut first_loss = resume_from.and_then(|c| c.first_loss).unwrap_or(f64::NAN);
     let mut final_loss = log.last_loss.unwrap_or(f64::NAN);
     let every = config.checkpoints.every;
-    // A run killed after its last checkpoint but before its adapter was written resumes
-    // finished: it only writes the adapter.
-    while !trainer.is_finished() {
+    // A run killed after its last checkpoint but before its adapter was written (all steps
+    // done, or a stop rule met at that step: its loss is the log's last row) resumes finished:
+    // it only writes the adapter.
+    let stopped = resume_from.is_some()
+        && log
+            .last_loss
+            .is_some_and(|loss| trainer.stop_reason(loss).is_some());
+    while !stopped && !trainer.is_finished() {
         let started = Instant::now();
         let report = match pollster::block_on(trainer.step(model)) {
             Ok(report) => report,
@@ -278,7 +283,7 @@ fn check_pairs(loaded: &LoadedModel, pairs: &[Pair], config: &TrainConfig) -> Re
 struct StepLog {
     file: std::fs::File,
     path: PathBuf,
-    /// The loss of the last row kept from before a resume.
+    /// The loss of the step a resumed run starts after, from its row.
     last_loss: Option<f64>,
 }
 
@@ -303,9 +308,12 @@ impl StepLog {
         } else {
             Vec::new()
         };
-        let last_loss = kept
-            .last()
-            .and_then(|line| line.split(',').nth(1)?.parse().ok());
+        // The loss of the checkpoint's own step (its row is written before the checkpoint).
+        let last_loss = kept.last().and_then(|line| {
+            let mut cells = line.split(',');
+            let step = cells.next()?.parse::<usize>().ok()?;
+            (step == resume_step).then(|| cells.next()?.parse().ok())?
+        });
         let mut text = format!("{LOG_HEADER}\n");
         for line in kept {
             text.push_str(&line);
