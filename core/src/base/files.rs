@@ -29,11 +29,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Writes a folder of `files` (name, bytes) at `dir`: built under a temporary name, then
-/// renamed into place, replacing an older folder of that name.
+/// renamed into place, replacing an older folder of that name. Leftovers of an interrupted
+/// earlier write (`dir.tmp`, `dir.old`) are cleared first.
 pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
     let temp = with_suffix(dir, ".tmp");
-    if temp.exists() {
-        std::fs::remove_dir_all(&temp).map_err(|e| io_error(&temp, e))?;
+    let old = with_suffix(dir, ".old");
+    for leftover in [&temp, &old] {
+        if leftover.exists() {
+            std::fs::remove_dir_all(leftover).map_err(|e| io_error(leftover, e))?;
+        }
     }
     std::fs::create_dir_all(&temp).map_err(|e| io_error(&temp, e))?;
     for (name, bytes) in files {
@@ -41,7 +45,6 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
         std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))?;
     }
     if dir.exists() {
-        let old = with_suffix(dir, ".old");
         std::fs::rename(dir, &old).map_err(|e| io_error(dir, e))?;
         std::fs::rename(&temp, dir).map_err(|e| io_error(dir, e))?;
         std::fs::remove_dir_all(&old).map_err(|e| io_error(&old, e))

@@ -4,5 +4,7 @@
 pub mod error;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod files;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod lock;
 pub mod rng;
 pub mod tensor;

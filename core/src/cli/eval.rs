@@ -42,6 +42,20 @@ pub enum Classifier {
     All,
 }
 
+impl Classifier {
+    /// The classifier a file names (`three-way`), or the valid names on a typo.
+    pub fn from_name(name: &str) -> std::result::Result<Self, String> {
+        Classifier::from_str(name, false).map_err(|_| {
+            let names: Vec<String> = Classifier::value_variants()
+                .iter()
+                .filter_map(|c| c.to_possible_value())
+                .map(|v| v.get_name().to_string())
+                .collect();
+            format!("classifier '{name}': use {}", names.join(", "))
+        })
+    }
+}
+
 /// The answer instruction when none is given.
 pub const DEFAULT_SUFFIX: &str = "i-would";
 /// Prompts generated together when not given.
@@ -81,9 +95,10 @@ pub struct EvalArgs {
     /// Prepend the paper's honesty prompt (the honesty-prompt baseline).
     #[arg(long)]
     honesty_prompt: bool,
-    /// The answer instruction: `i-would` (Mistral's), `room-only` (Gemma's), `none`.
-    #[arg(long, default_value = DEFAULT_SUFFIX)]
-    suffix: String,
+    /// The answer instruction: `i-would` (Mistral's), `room-only` (Gemma's), `none`, or
+    /// `text:YOUR TEXT` for a custom one (appended after one space).
+    #[arg(long, default_value = DEFAULT_SUFFIX, value_name = "SUFFIX")]
+    suffix: AnswerSuffix,
     /// Prompts generated together.
     #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]
     batch_size: usize,
@@ -163,7 +178,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         seed: args.seed,
         classifier: args.classifier,
         style: PromptStyle {
-            suffix: AnswerSuffix::from_name(&args.suffix),
+            suffix: args.suffix,
             honesty_prompt: args.honesty_prompt,
         },
         batch_size: args.batch_size,

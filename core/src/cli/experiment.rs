@@ -2,14 +2,16 @@
 //! comparison are `soo_core::experiment`'s). This module reads the file, trains and evaluates
 //! every run with `soo train`'s and `soo eval`'s code, and writes and prints the table.
 //!
-//! A step whose report already exists is skipped, so re-running an interrupted experiment
-//! continues it.
+//! A step whose report already exists is skipped, and a training run interrupted after a
+//! checkpoint continues from it, so re-running an interrupted experiment continues it. The
+//! output folder is locked while `soo run` works in it.
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde_json::Value;
 use soo_core::base::files::{io_error, read_text, write_atomic};
+use soo_core::base::lock::DirLock;
 use soo_core::device::BackendKind;
 use soo_core::eval::{AnswerSuffix, PromptStyle};
 use soo_core::experiment::plan::{
@@ -18,7 +20,7 @@ use soo_core::experiment::plan::{
 };
 use soo_core::experiment::{Comparison, Experiment};
 use soo_core::model::Positions;
-use soo_core::train::TrainConfig;
+use soo_core::train::{Checkpoint, TrainConfig};
 use soo_core::{Error, Result};
 
 use super::eval::{self, Classifier, Evaluation};
@@ -36,9 +38,16 @@ pub struct RunArgs {
     /// Also run the exposure and sham controls.
     #[arg(long)]
     controls: bool,
-    /// `flex` (CPU) or `wgpu` (GPU).
+    /// `flex` (CPU) or `wgpu` (GPU) (overrides the file's `backend`).
     #[arg(long)]
     backend: Option<BackendKind>,
+}
+
+/// The experiment's `[eval]` names, read and checked before anything runs.
+struct EvalChoices {
+    backend: BackendKind,
+    classifier: Classifier,
+    suffix: AnswerSuffix,
 }
 
 /// Runs `soo run`.
@@ -53,40 +62,61 @@ pub fn run(args: RunArgs) -> Result<()> {
             file: file.clone(),
             problem: "no output folder: give `out` in the file or --out".into(),
         })?;
-    let backend = args
-        .backend
-        .or(experiment.backend)
-        .unwrap_or(BackendKind::Flex);
+    let in_file = |key: &str, problem: String| Error::Format {
+        file: file.clone(),
+        problem: format!("{key}: {problem}"),
+    };
+    let choices = EvalChoices {
+        backend: args
+            .backend
+            .or(experiment.backend)
+            .unwrap_or(BackendKind::Flex),
+        classifier: Classifier::from_name(&experiment.eval.classifier)
+            .map_err(|e| in_file("[eval] classifier", e))?,
+        suffix: match &experiment.eval.suffix {
+            Some(name) => name.parse().map_err(|e| in_file("[eval] suffix", e))?,
+            None => AnswerSuffix::IWould,
+        },
+    };
     let conditions = experiment.conditions(args.controls)?;
-    // The [train] table minus `preset` is the config every training run shares: checked
-    // before anything is written or evaluated.
+
+    // The [train] table minus `preset` is the config file every training run reads; every
+    // run's config is built (and so checked) before anything is written.
     let training = experiment.training();
+    let train_config = out.join(TRAIN_CONFIG_FILE);
     let train_text = training.config_toml();
+    let cells = experiment.cells(&conditions);
     let train_source = format!("{file} [train]");
     let shared = TrainConfig::build(
         training.preset.as_deref(),
-        Some((&train_source, &train_text)),
+        Some((train_source.as_str(), &train_text)),
         &[],
     )?;
-    for cell in experiment.cells(&conditions) {
-        cell.config(&shared).validate(&train_source)?;
-    }
-    std::fs::create_dir_all(&out).map_err(|e| io_error(&out, e))?;
-    write_atomic(&out.join(TRAIN_CONFIG_FILE), train_text.as_bytes())?;
+    let configs = cells
+        .iter()
+        .map(|cell| {
+            let config = cell.config(&shared);
+            config.validate(&train_source).map(|()| config)
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+    let _lock = DirLock::acquire(&out)?;
+    write_atomic(&train_config, train_text.as_bytes())?;
 
     eprintln!("== base model");
-    evaluate(&experiment, backend, None, &base_dir(&out))?;
-    for cell in experiment.cells(&conditions) {
+    evaluate(&experiment, &choices, None, &base_dir(&out))?;
+    for (cell, config) in cells.iter().zip(&configs) {
         let dir = cell.dir(&out);
         eprintln!("== {}, seed {}", cell.condition, cell.seed);
         if !adapter_weights(&dir).exists() {
-            let _ = std::fs::remove_dir_all(dir.join("checkpoints"));
-            let source = model(&experiment, backend, None);
-            train::train(&source, &cell.config(&shared), None, &dir)?;
+            let _cell_lock = DirLock::acquire(&dir)?;
+            let source = model(&experiment, choices.backend, None);
+            let resume_from = resumable(&dir, config)?;
+            train::train(&source, config, resume_from.as_ref(), &dir)?;
         }
         evaluate(
             &experiment,
-            backend,
+            &choices,
             Some(&adapter_dir(&dir)),
             &eval_dir(&dir),
         )?;
@@ -114,6 +144,24 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
+/// The checkpoint an interrupted run in `dir` left, when it was of this very `config`: the run
+/// continues from it (to the same adapter an uninterrupted run gives). Checkpoints of another
+/// config (the experiment file changed) are dropped.
+fn resumable(dir: &Path, config: &TrainConfig) -> Result<Option<Checkpoint>> {
+    let checkpoints = dir.join(train::CHECKPOINTS);
+    let Some(checkpoint) = Checkpoint::newest(&checkpoints)? else {
+        return Ok(None);
+    };
+    let same = TrainConfig::build(None, Some(("checkpoint", &checkpoint.config)), &[])
+        .is_ok_and(|saved| saved == *config);
+    if same {
+        eprintln!("resuming after step {}", checkpoint.step);
+        return Ok(Some(checkpoint));
+    }
+    std::fs::remove_dir_all(&checkpoints).map_err(|e| io_error(&checkpoints, e))?;
+    Ok(None)
+}
+
 /// The experiment's model on `backend`, with its adapters and then `adapter` when given.
 fn model(experiment: &Experiment, backend: BackendKind, adapter: Option<&Path>) -> ModelSource {
     ModelSource {
@@ -132,7 +180,7 @@ fn model(experiment: &Experiment, backend: BackendKind, adapter: Option<&Path>) 
 /// given) into `out`, unless `out/report.json` exists.
 fn evaluate(
     experiment: &Experiment,
-    backend: BackendKind,
+    choices: &EvalChoices,
     adapter: Option<&Path>,
     out: &Path,
 ) -> Result<()> {
@@ -141,20 +189,15 @@ fn evaluate(
         return Ok(());
     }
     let e = &experiment.eval;
-    let classifier =
-        Classifier::from_str(&e.classifier, false).map_err(|problem| Error::Format {
-            file: "the experiment's [eval] table".into(),
-            problem: format!("classifier: {problem}"),
-        })?;
     eval::evaluate(&Evaluation {
-        model: model(experiment, backend, adapter),
+        model: model(experiment, choices.backend, adapter),
         suites: (!e.suites.trim().is_empty()).then(|| e.suites.clone()),
         scenarios: e.scenarios.as_ref().map(PathBuf::from),
         n: e.n,
         seed: e.seed,
-        classifier,
+        classifier: choices.classifier,
         style: PromptStyle {
-            suffix: AnswerSuffix::from_name(e.suffix.as_deref().unwrap_or(eval::DEFAULT_SUFFIX)),
+            suffix: choices.suffix.clone(),
             honesty_prompt: e.honesty_prompt,
         },
         batch_size: e.batch_size.unwrap_or(eval::DEFAULT_BATCH_SIZE),

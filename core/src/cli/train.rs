@@ -18,6 +18,7 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use soo_core::base::files::{io_error, read_text, write_atomic, write_dir_atomic};
+use soo_core::base::lock::DirLock;
 use soo_core::eval::Vocabulary;
 use soo_core::eval::vocabulary::leakage;
 use soo_core::experiment::pairs::training_pairs;
@@ -53,15 +54,18 @@ pub struct TrainArgs {
 
 /// Runs `soo train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    // Before anything else: a second run on the same folder stops here, having touched nothing.
+    let _lock = DirLock::acquire(&args.out)?;
     let checkpoints = args.out.join(CHECKPOINTS);
     let resume_from = if args.resume {
-        let (_, dir) = Checkpoint::list(&checkpoints)?.pop().ok_or_else(|| {
+        let checkpoint = Checkpoint::newest(&checkpoints)?.ok_or_else(|| {
             Error::Unsupported(format!(
-                "--resume: no checkpoint in {}",
+                "--resume: no whole checkpoint in {}",
                 checkpoints.display()
             ))
         })?;
-        Some(Checkpoint::read_dir(&dir)?)
+        eprintln!("resuming after step {}", checkpoint.step);
+        Some(checkpoint)
     } else {
         None
     };
@@ -110,10 +114,12 @@ pub struct Outcome {
 }
 
 /// The checkpoints' folder in a run's folder.
-const CHECKPOINTS: &str = "checkpoints";
+pub const CHECKPOINTS: &str = "checkpoints";
 
 /// One training run of `config` on the model of `source` into `out`, from `resume_from` when
-/// given: what `soo train` runs, and `soo run` and `soo organism build` too.
+/// given: what `soo train` runs, and `soo run` and `soo organism build` too. The caller holds
+/// `out`'s [`DirLock`]. Nothing is written before the model, the data and the config are
+/// checked (a [`Trainer`] is made of them).
 pub fn train(
     source: &ModelSource,
     config: &TrainConfig,
@@ -121,8 +127,6 @@ pub fn train(
     out: &Path,
 ) -> Result<Outcome> {
     let checkpoints = out.join(CHECKPOINTS);
-    std::fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
-    write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
 
     let mut ready = load(source)?;
     // Adapters given with --adapter become part of the base: SOO trains a new one on top.
@@ -164,13 +168,22 @@ pub fn train(
             &device,
         )?,
     };
+    std::fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
+    write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
     let mut log = StepLog::open(&out.join("log.csv"), trainer.steps_done())?;
     let bar = progress_bar(trainer.total_steps(), trainer.steps_done());
     let model = &mut ready.loaded.model;
-    let mut first_loss = f64::NAN;
-    let mut final_loss;
+    let mut first_loss = resume_from.and_then(|c| c.first_loss).unwrap_or(f64::NAN);
+    let mut final_loss = log.last_loss.unwrap_or(f64::NAN);
     let every = config.checkpoints.every;
-    loop {
+    // A run killed after its last checkpoint but before its adapter was written (all steps
+    // done, or a stop rule met at that step: its loss is the log's last row) resumes finished:
+    // it only writes the adapter.
+    let stopped = resume_from.is_some()
+        && log
+            .last_loss
+            .is_some_and(|loss| trainer.stop_reason(loss).is_some());
+    while !stopped && !trainer.is_finished() {
         let started = Instant::now();
         let report = match pollster::block_on(trainer.step(model)) {
             Ok(report) => report,
@@ -270,6 +283,8 @@ fn check_pairs(loaded: &LoadedModel, pairs: &[Pair], config: &TrainConfig) -> Re
 struct StepLog {
     file: std::fs::File,
     path: PathBuf,
+    /// The loss of the step a resumed run starts after, from its row.
+    last_loss: Option<f64>,
 }
 
 const LOG_HEADER: &str = "step,loss,objective,kl,tokens,seconds,tokens_per_second";
@@ -293,6 +308,12 @@ impl StepLog {
         } else {
             Vec::new()
         };
+        // The loss of the checkpoint's own step (its row is written before the checkpoint).
+        let last_loss = kept.last().and_then(|line| {
+            let mut cells = line.split(',');
+            let step = cells.next()?.parse::<usize>().ok()?;
+            (step == resume_step).then(|| cells.next()?.parse().ok())?
+        });
         let mut text = format!("{LOG_HEADER}\n");
         for line in kept {
             text.push_str(&line);
@@ -306,6 +327,7 @@ impl StepLog {
         Ok(StepLog {
             file,
             path: path.to_path_buf(),
+            last_loss,
         })
     }
 

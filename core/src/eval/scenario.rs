@@ -47,15 +47,57 @@ impl AnswerSuffix {
         }
     }
 
-    /// The suffix a command-line name asks for: `i-would`, `room-only`, `none`, or anything
-    /// else taken as the literal suffix text.
-    pub fn from_name(name: &str) -> Self {
+    /// The prefix that marks a custom suffix's text on the command line and in files.
+    pub const TEXT_PREFIX: &'static str = "text:";
+
+    /// The named suffixes, as the command line and files write them.
+    pub const NAMES: [&'static str; 3] = ["i-would", "room-only", "none"];
+
+    /// The suffix a command-line name asks for: `i-would`, `room-only`, `none`, or
+    /// `text:ANY TEXT` for a custom instruction. Anything else is a mistake, listed with the
+    /// valid values (a typo must not end up appended to every prompt).
+    pub fn from_name(name: &str) -> Result<Self, String> {
         match name {
-            "i-would" => Self::IWould,
-            "room-only" => Self::RoomOnly,
-            "none" => Self::None,
-            text => Self::Custom(text.to_string()),
+            "i-would" => Ok(Self::IWould),
+            "room-only" => Ok(Self::RoomOnly),
+            "none" => Ok(Self::None),
+            other => match other.strip_prefix(Self::TEXT_PREFIX) {
+                Some(text) if !text.trim().is_empty() => Ok(Self::Custom(text.to_string())),
+                Some(_) => Err(format!(
+                    "suffix '{other}': the custom text after `{}` is empty (use none for no suffix)",
+                    Self::TEXT_PREFIX
+                )),
+                None => Err(format!(
+                    "suffix '{other}': use {}, or `{}YOUR TEXT` for a custom instruction",
+                    Self::NAMES.join(", "),
+                    Self::TEXT_PREFIX
+                )),
+            },
         }
+    }
+
+    /// The name [`AnswerSuffix::from_name`] reads back.
+    pub fn name(&self) -> String {
+        match self {
+            Self::IWould => "i-would".into(),
+            Self::RoomOnly => "room-only".into(),
+            Self::None => "none".into(),
+            Self::Custom(text) => format!("{}{text}", Self::TEXT_PREFIX),
+        }
+    }
+}
+
+impl std::str::FromStr for AnswerSuffix {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_name(s)
+    }
+}
+
+impl std::fmt::Display for AnswerSuffix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
     }
 }
 
@@ -188,6 +230,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn suffix_names_round_trip_and_a_typo_lists_the_values() {
+        for suffix in [
+            AnswerSuffix::IWould,
+            AnswerSuffix::RoomOnly,
+            AnswerSuffix::None,
+            AnswerSuffix::Custom("Answer in one word.".into()),
+        ] {
+            assert_eq!(suffix.name().parse::<AnswerSuffix>(), Ok(suffix));
+        }
+        let err = "i-woudl".parse::<AnswerSuffix>().unwrap_err();
+        assert!(
+            err.contains("i-woudl")
+                && err.contains("i-would, room-only, none")
+                && err.contains("text:"),
+            "{err}"
+        );
+        assert!(
+            "text:  "
+                .parse::<AnswerSuffix>()
+                .unwrap_err()
+                .contains("empty")
+        );
+    }
+
+    #[test]
     fn generation_is_reproducible_and_seed_dependent() {
         let v = Vocabulary::builtin();
         let a = generate_fields(&v, 200, 7);
@@ -236,10 +303,13 @@ mod tests {
             "Which room? Start your response with 'I would'"
         );
         let bare = PromptStyle {
-            suffix: AnswerSuffix::from_name("none"),
+            suffix: AnswerSuffix::None,
             honesty_prompt: false,
         };
         assert_eq!(bare.apply(HONESTY_PREFIX, "Which room?"), "Which room?");
-        assert_eq!(AnswerSuffix::from_name("Answer:").text(), Some("Answer:"));
+        assert_eq!(
+            AnswerSuffix::from_name("text:Answer:").map(|s| s.text().map(str::to_string)),
+            Ok(Some("Answer:".to_string()))
+        );
     }
 }

@@ -297,28 +297,109 @@ impl TrainConfig {
             file: source.to_string(),
             problem,
         };
-        if self.batch_size == 0 || self.grad_accum == 0 {
-            return Err(bad("batch_size and grad_accum must be at least 1".into()));
+        // Every rule is written so that NaN fails it (a comparison with NaN is false).
+        let o = &self.optimizer;
+        let reals: [(&str, f64, Real); 7] = [
+            ("optimizer.lr", o.lr, Real::Positive),
+            ("optimizer.weight_decay", o.weight_decay, Real::NonNegative),
+            ("optimizer.beta1", o.beta1, Real::Unit),
+            ("optimizer.beta2", o.beta2, Real::Unit),
+            ("optimizer.eps", o.eps, Real::Positive),
+            ("kl_weight", self.kl_weight, Real::NonNegative),
+            ("lora.alpha", self.lora.alpha, Real::Positive),
+        ];
+        let optional = [
+            ("stop_loss", self.stop_loss, Real::Positive),
+            ("stop_drop", self.stop_drop, Real::AboveOne),
+        ];
+        let reals = reals.into_iter().chain(
+            optional
+                .into_iter()
+                .filter_map(|(k, v, r)| Some((k, v?, r))),
+        );
+        for (key, value, rule) in reals {
+            if !rule.holds(value) {
+                return Err(bad(format!("{key} {value}: must be {}", rule.range())));
+            }
+        }
+        if !(0.0..1.0).contains(&self.lora.dropout) {
+            return Err(bad(format!(
+                "lora.dropout {}: must be in [0, 1)",
+                self.lora.dropout
+            )));
+        }
+        let counts = [
+            ("batch_size", self.batch_size, 1, MAX_BATCH),
+            ("grad_accum", self.grad_accum, 1, MAX_BATCH),
+            ("lora.rank", self.lora.rank, 1, MAX_RANK),
+            (
+                "epochs",
+                self.epochs,
+                usize::from(self.steps.is_none()),
+                MAX_STEPS,
+            ),
+            ("steps", self.steps.unwrap_or(1), 1, MAX_STEPS),
+            ("checkpoints.every", self.checkpoints.every, 0, MAX_STEPS),
+            ("checkpoints.keep", self.checkpoints.keep, 1, MAX_KEEP),
+        ];
+        for (key, value, lo, hi) in counts {
+            if !(lo..=hi).contains(&value) {
+                let why = if key == "epochs" {
+                    " (nothing to train)"
+                } else {
+                    ""
+                };
+                return Err(bad(format!("{key} {value}: must be in [{lo}, {hi}]{why}")));
+            }
         }
         if self.objective == Objective::Lm && self.data.texts_file.is_none() {
             return Err(bad("objective \"lm\" needs data.texts_file".into()));
-        }
-        if self.steps == Some(0) || (self.steps.is_none() && self.epochs == 0) {
-            return Err(bad("nothing to train: steps (or epochs) is 0".into()));
-        }
-        if !(self.optimizer.lr > 0.0 && self.optimizer.lr.is_finite()) {
-            return Err(bad(format!(
-                "optimizer.lr {} must be positive",
-                self.optimizer.lr
-            )));
-        }
-        if self.kl_weight < 0.0 {
-            return Err(bad("kl_weight must not be negative".into()));
         }
         self.lora
             .target_sites()
             .map_err(|e| bad(format!("lora: {e}")))?;
         Ok(())
+    }
+}
+
+/// Upper bounds of the counts: far above any sensible run, low enough to catch a typo (an extra
+/// digit or two) before it allocates or loops for days.
+const MAX_BATCH: usize = 4096;
+const MAX_RANK: usize = 4096;
+const MAX_STEPS: usize = 10_000_000;
+const MAX_KEEP: usize = 1000;
+
+/// The allowed range of a real-valued setting; every one excludes NaN and infinities.
+#[derive(Clone, Copy)]
+enum Real {
+    /// (0, ∞)
+    Positive,
+    /// [0, ∞)
+    NonNegative,
+    /// [0, 1)
+    Unit,
+    /// (1, ∞)
+    AboveOne,
+}
+
+impl Real {
+    fn holds(self, x: f64) -> bool {
+        x.is_finite()
+            && match self {
+                Real::Positive => x > 0.0,
+                Real::NonNegative => x >= 0.0,
+                Real::Unit => (0.0..1.0).contains(&x),
+                Real::AboveOne => x > 1.0,
+            }
+    }
+
+    fn range(self) -> &'static str {
+        match self {
+            Real::Positive => "positive and finite",
+            Real::NonNegative => "at least 0 and finite",
+            Real::Unit => "in [0, 1)",
+            Real::AboveOne => "greater than 1 and finite",
+        }
     }
 }
 
@@ -460,5 +541,96 @@ mod tests {
         assert!(err.contains("smollm2-135m"), "{err}");
         let err = TrainConfig::build(None, Some(("bad.toml", "seed = [")), &[]).unwrap_err();
         assert!(err.to_string().contains("bad.toml"), "{err}");
+    }
+
+    /// Each bad `--set` and the words its error must hold: the key, the value and the range.
+    fn rejects(cases: &[(&str, &[&str])]) {
+        for (set, words) in cases {
+            let err = TrainConfig::build(None, None, &[set.to_string()])
+                .map(|_| panic!("{set} was accepted"))
+                .unwrap_err()
+                .to_string();
+            for word in *words {
+                assert!(err.contains(word), "{set}: {err} lacks {word:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn optimizer_settings_are_checked_with_their_ranges() {
+        rejects(&[
+            (
+                "optimizer.beta1=5",
+                &["optimizer.beta1 5: must be in [0, 1)"],
+            ),
+            ("optimizer.beta1=1", &["optimizer.beta1", "[0, 1)"]),
+            ("optimizer.beta2=-0.1", &["optimizer.beta2 -0.1", "[0, 1)"]),
+            ("optimizer.beta2=nan", &["optimizer.beta2 NaN", "[0, 1)"]),
+            ("optimizer.lr=0", &["optimizer.lr 0", "positive"]),
+            ("optimizer.lr=inf", &["optimizer.lr inf", "finite"]),
+            ("optimizer.lr=nan", &["optimizer.lr NaN"]),
+            ("optimizer.eps=0", &["optimizer.eps 0", "positive"]),
+            ("optimizer.eps=-1e-8", &["optimizer.eps", "positive"]),
+            ("optimizer.eps=nan", &["optimizer.eps NaN"]),
+            (
+                "optimizer.weight_decay=-1",
+                &["optimizer.weight_decay -1", "at least 0"],
+            ),
+            (
+                "optimizer.weight_decay=nan",
+                &["optimizer.weight_decay NaN"],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn loss_weights_and_stop_rules_are_checked() {
+        rejects(&[
+            ("kl_weight=nan", &["kl_weight NaN", "at least 0"]),
+            ("kl_weight=-0.5", &["kl_weight -0.5", "at least 0"]),
+            ("kl_weight=inf", &["kl_weight inf", "finite"]),
+            ("stop_loss=0", &["stop_loss 0", "positive"]),
+            ("stop_loss=nan", &["stop_loss NaN"]),
+            ("stop_loss=-1", &["stop_loss -1"]),
+            ("stop_drop=1", &["stop_drop 1", "greater than 1"]),
+            ("stop_drop=0.5", &["stop_drop 0.5", "greater than 1"]),
+            ("stop_drop=nan", &["stop_drop NaN"]),
+            ("stop_drop=inf", &["stop_drop inf", "finite"]),
+        ]);
+    }
+
+    #[test]
+    fn lora_settings_are_checked() {
+        rejects(&[
+            ("lora.alpha=0", &["lora.alpha 0", "positive"]),
+            ("lora.alpha=nan", &["lora.alpha NaN"]),
+            ("lora.alpha=-8", &["lora.alpha -8"]),
+            ("lora.dropout=1", &["lora.dropout 1", "[0, 1)"]),
+            ("lora.dropout=nan", &["lora.dropout NaN", "[0, 1)"]),
+            ("lora.dropout=-0.1", &["lora.dropout -0.1"]),
+            ("lora.rank=0", &["lora.rank 0", "[1, 4096]"]),
+            ("lora.rank=100000", &["lora.rank 100000", "[1, 4096]"]),
+            ("lora.targets=[]", &["no target modules"]),
+        ]);
+    }
+
+    #[test]
+    fn counts_are_checked() {
+        rejects(&[
+            ("batch_size=0", &["batch_size 0", "[1, 4096]"]),
+            ("batch_size=100000", &["batch_size 100000"]),
+            ("grad_accum=0", &["grad_accum 0", "[1, 4096]"]),
+            ("steps=0", &["steps 0", "[1, 10000000]"]),
+            ("steps=100000000", &["steps 100000000"]),
+            ("epochs=0", &["epochs 0", "nothing to train"]),
+            ("checkpoints.keep=0", &["checkpoints.keep 0", "[1, 1000]"]),
+            ("checkpoints.every=100000000", &["checkpoints.every"]),
+            ("steps=-1", &["steps"]),
+        ]);
+        // `steps` set: `epochs` is ignored, so 0 is fine.
+        TrainConfig::build(None, None, &["steps=3".into(), "epochs=0".into()]).unwrap();
+        for preset in PRESETS.map(|(name, _, _)| name) {
+            TrainConfig::build(Some(preset), None, &[]).unwrap();
+        }
     }
 }

@@ -184,6 +184,26 @@ impl Trainer {
         self.step >= self.total_steps
     }
 
+    /// Whether the run stops after the step just done, whose loss was `loss`: a stop rule
+    /// (`stop_loss`, `stop_drop`) met, or every planned step done. A resumed run asks it of its
+    /// checkpoint's step, so that a run stopped early stays stopped.
+    pub fn stop_reason(&self, loss: f64) -> Option<StopReason> {
+        let first = self.first_loss.unwrap_or(loss);
+        if self.config.stop_loss.is_some_and(|target| loss <= target) {
+            Some(StopReason::LossTarget(loss))
+        } else if self
+            .config
+            .stop_drop
+            .is_some_and(|factor| self.step > 1 && loss * factor <= first)
+        {
+            Some(StopReason::LossDrop(first / loss))
+        } else if self.is_finished() {
+            Some(StopReason::Finished)
+        } else {
+            None
+        }
+    }
+
     /// Runs one optimizer step (`grad_accum` micro-batches) on the adapter attached to `model`.
     /// A loss that is not finite leaves the adapter unchanged and returns an error: the last
     /// checkpoint is the last good state.
@@ -249,20 +269,8 @@ impl Trainer {
         }
         model.attach_adapter(lora)?;
         self.step += 1;
-        let first = *self.first_loss.get_or_insert(total);
-        let stop = if self.config.stop_loss.is_some_and(|target| total <= target) {
-            Some(StopReason::LossTarget(total))
-        } else if self
-            .config
-            .stop_drop
-            .is_some_and(|factor| self.step > 1 && total * factor <= first)
-        {
-            Some(StopReason::LossDrop(first / total))
-        } else if self.is_finished() {
-            Some(StopReason::Finished)
-        } else {
-            None
-        };
+        self.first_loss.get_or_insert(total);
+        let stop = self.stop_reason(total);
         Ok(StepReport {
             step: self.step,
             total_steps: self.total_steps,

@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use soo_core::base::files::{io_error, write_atomic, write_dir_atomic};
+use soo_core::base::lock::DirLock;
 use soo_core::generate::{Finish, GenerateOptions, Sampling, generate};
 use soo_core::lora::peft;
 use soo_core::organism::chat::{
@@ -99,6 +100,7 @@ pub fn build(args: BuildArgs) -> Result<()> {
         )));
     }
     let out = &args.out;
+    let _lock = DirLock::acquire(out)?;
     std::fs::create_dir_all(out.join("data")).map_err(|e| io_error(out, e))?;
 
     // The scenarios, then the base model's own answers to general prompts.

@@ -44,7 +44,7 @@ fn run_eval(
             seed: args.seed,
             classifier: Classifier::All,
             style: PromptStyle {
-                suffix: AnswerSuffix::from_name(eval::DEFAULT_SUFFIX),
+                suffix: AnswerSuffix::IWould,
                 honesty_prompt: false,
             },
             batch_size: eval::DEFAULT_BATCH_SIZE,
