@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use soo_core::base::rng::SplitMix64;
-use soo_core::rl::config::{Reward, RlConfig, WorldConfig};
+use soo_core::rl::config::{Integration, Reward, RlConfig, WorldConfig};
 use soo_core::rl::observe;
 use soo_core::rl::physics::{self, Body};
 use soo_core::rl::world::{BLUE, RED, World};
@@ -37,6 +37,7 @@ fn shared_physics_matches_mpe2() {
             contact_force: trace["contact_force"].as_f64().unwrap() as f32,
             contact_margin: trace["contact_margin"].as_f64().unwrap() as f32,
             agent_size: trace["agent_size"].as_f64().unwrap() as f32,
+            integration: Integration::Farama,
             ..WorldConfig::default()
         };
         let mut bodies: Vec<Body> = trace["start"]
@@ -74,6 +75,30 @@ fn shared_physics_matches_mpe2() {
         }
     }
     assert!(worst < 1e-4, "largest difference from mpe2: {worst}");
+}
+
+/// OpenAI's order is Farama's arithmetic with the move after the velocity update: from the
+/// same start, OpenAI's position after a step equals Farama's position after the step plus
+/// `dt` times the velocity change of that step.
+#[test]
+fn openai_order_moves_with_the_new_velocity() {
+    let start = Body {
+        pos: [0.2, -0.3],
+        vel: [0.5, 0.1],
+    };
+    let force = [[2.0, -1.5]];
+    let worlds = [Integration::OpenAi, Integration::Farama].map(|integration| WorldConfig {
+        integration,
+        ..WorldConfig::default()
+    });
+    let [mut openai, mut farama] = [vec![start], vec![start]];
+    physics::step(&mut openai, &force, 0.15, &worlds[0]);
+    physics::step(&mut farama, &force, 0.15, &worlds[1]);
+    assert_eq!(openai[0].vel, farama[0].vel);
+    for k in 0..2 {
+        let expected = farama[0].pos[k] + worlds[1].dt * (farama[0].vel[k] - start.vel[k]);
+        assert!((openai[0].pos[k] - expected).abs() < 1e-6);
+    }
 }
 
 /// The contact force pushes overlapping discs apart and vanishes for distant ones.

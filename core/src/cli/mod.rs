@@ -16,6 +16,7 @@ mod organism_chat_eval;
 mod organism_soo;
 mod organism_toy;
 mod progress;
+mod rl;
 mod selfcheck;
 mod tokenize;
 mod train;
@@ -59,6 +60,8 @@ enum Command {
     Run(experiment::RunArgs),
     /// Build a model organism (a model taught to deceive, on purpose) or measure one.
     Organism(organism::OrganismArgs),
+    /// The paper's reinforcement-learning experiment: train, SOO fine-tune and measure agents.
+    Rl(rl::RlArgs),
 }
 
 /// Parses the command line, runs the subcommand and returns the process's exit status.
@@ -76,6 +79,7 @@ pub fn main() -> i32 {
         Command::Export(args) => export::run(args),
         Command::Run(args) => experiment::run(args),
         Command::Organism(args) => organism::run(args),
+        Command::Rl(args) => rl::run(args),
     };
     match result {
         Ok(()) => 0,

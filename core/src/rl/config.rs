@@ -89,6 +89,19 @@ impl std::str::FromStr for SooVariant {
     }
 }
 
+/// The order of MPE's integration step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Integration {
+    /// OpenAI's original MPE (`multiagent/core.py`, which the paper's authors ran through
+    /// maddpg-pytorch): damping and force change the velocity, then the new velocity moves the
+    /// agent, so an action moves the agent in the same step.
+    OpenAi,
+    /// Farama's `mpe2` and PettingZoo: the old velocity moves the agent, then damping and force
+    /// change the velocity, so an action shows in the position one step later.
+    Farama,
+}
+
 /// The world: MPE's `simple_adversary` physics with the method's modifications (see
 /// [`crate::rl::world`] for the list in one place).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +132,8 @@ pub struct WorldConfig {
     pub contact_force: f32,
     /// MPE's contact margin (0.001).
     pub contact_margin: f32,
+    /// Which MPE's step order.
+    pub integration: Integration,
 }
 
 impl Default for WorldConfig {
@@ -136,6 +151,7 @@ impl Default for WorldConfig {
             collide: false,
             contact_force: 100.0,
             contact_margin: 1e-3,
+            integration: Integration::OpenAi,
         }
     }
 }

@@ -182,7 +182,7 @@ pub struct Labelled<'a> {
 pub struct ClassifierRow {
     /// Episodes per seed, from.
     pub from: usize,
-    /// Episodes per seed, to (inclusive).
+    /// Episodes per seed, to (inclusive; less than asked when the evaluation was shorter).
     pub to: usize,
     /// Decisions made (agents × episode counts tried).
     pub decisions: usize,
@@ -194,19 +194,22 @@ pub struct ClassifierRow {
 
 /// The classifier of Table 6: each agent's mean SOO over its first `n` evaluation episodes
 /// is classed deceptive or honest by the nearer class mean of the *other* agents (leave one
-/// out), for `n` in steps of 100 over `from..=to`. Returns `None` when an agent has fewer
-/// than `to` episodes or either class has fewer than two agents.
+/// out), for `n` in steps of 100 over `from..=to` (up to the fewest episodes any agent has
+/// with red out of sight). Returns `None` when an agent has fewer than `from` such episodes
+/// or either class has fewer than two agents.
 pub fn classify(agents: &[Labelled], from: usize, to: usize) -> Option<ClassifierRow> {
     let per_class = |d: bool| agents.iter().filter(|a| a.deceptive == d).count();
     if per_class(true) < 2 || per_class(false) < 2 {
         return None;
     }
-    if agents.iter().any(|a| a.eval.soo_per_episode.len() < to) {
+    let fewest = agents.iter().map(|a| a.eval.soo_per_episode.len()).min()?;
+    if fewest < from {
         return None;
     }
+    let last = to.min(fewest);
     let mut accuracies = Vec::new();
     let mut n = from;
-    while n <= to {
+    while n <= last {
         let soo: Vec<f64> = agents.iter().map(|a| a.eval.mean_soo(n)).collect();
         let mut correct = 0;
         for (i, agent) in agents.iter().enumerate() {
@@ -234,7 +237,7 @@ pub fn classify(agents: &[Labelled], from: usize, to: usize) -> Option<Classifie
         / accuracies.len() as f64;
     Some(ClassifierRow {
         from,
-        to,
+        to: last,
         decisions: accuracies.len() * agents.len(),
         accuracy: mean,
         std: var.sqrt(),

@@ -18,6 +18,7 @@ pub mod mlp;
 pub mod observe;
 pub mod physics;
 pub mod replay;
+pub mod report;
 pub mod soo;
 pub mod world;
 

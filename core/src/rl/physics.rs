@@ -1,9 +1,12 @@
-//! The shared physics of OpenAI's multi-agent particle environments, as Farama's `mpe2`
-//! (`_mpe_utils/core.py`, `World.step`) computes it: action force, optional soft contact,
-//! then position from the old velocity, damping, and the force's velocity change. The
-//! parity test (`core/tests/rl_world.rs`) replays a fixture written by `mpe2` itself.
+//! The shared physics of OpenAI's multi-agent particle environments (MPE): action force,
+//! optional soft contact, damping, the force's velocity change and the move. Two step orders
+//! exist ([`Integration`]): OpenAI's original (velocity, then position: what the paper's
+//! authors ran) and Farama's `mpe2`/PettingZoo (position from the old velocity, then
+//! velocity). The parity test (`core/tests/rl_world.rs`) replays a fixture written by `mpe2`
+//! itself in Farama's order, and checks that OpenAI's order is the same arithmetic with the
+//! move taken after the velocity update.
 
-use super::config::WorldConfig;
+use super::config::{Integration, WorldConfig};
 
 /// A 2-D vector.
 pub type Vec2 = [f32; 2];
@@ -55,7 +58,8 @@ pub fn contact_force(a: Vec2, size_a: f32, b: Vec2, size_b: f32, world: &WorldCo
 
 /// One MPE step of `bodies` (each of radius `size`) under the action forces `forces`
 /// (already multiplied by the sensitivity), contacts included when `world.collide`.
-/// MPE's order: `pos += vel·dt`, then `vel = vel·(1 - damping) + force/mass·dt`.
+/// Farama's order: `pos += vel·dt`, then `vel = vel·(1 - damping) + force/mass·dt`; OpenAI's:
+/// the velocity first, then `pos += vel·dt` with the new velocity.
 pub fn step(bodies: &mut [Body], forces: &[Vec2], size: f32, world: &WorldConfig) {
     let mut total: Vec<Vec2> = forces.to_vec();
     if world.collide {
@@ -69,8 +73,13 @@ pub fn step(bodies: &mut [Body], forces: &[Vec2], size: f32, world: &WorldConfig
     }
     for (body, force) in bodies.iter_mut().zip(&total) {
         for (axis, f) in force.iter().enumerate() {
-            body.pos[axis] += body.vel[axis] * world.dt;
+            if world.integration == Integration::Farama {
+                body.pos[axis] += body.vel[axis] * world.dt;
+            }
             body.vel[axis] = body.vel[axis] * (1.0 - world.damping) + f / world.mass * world.dt;
+            if world.integration == Integration::OpenAi {
+                body.pos[axis] += body.vel[axis] * world.dt;
+            }
         }
     }
 }

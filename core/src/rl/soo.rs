@@ -63,7 +63,7 @@ pub fn self_other_pairs(
     (a_self, a_other, k)
 }
 
-/// The weighted loss and its gradient with respect to `actor.params`, on blue's observations
+/// The weighted loss (summed in f64) and its gradient with respect to `actor.params`, on blue's observations
 /// `obs` `[rows × BLUE_OBS]`.
 pub fn loss_and_gradient(
     actor: &Mlp,
@@ -73,29 +73,31 @@ pub fn loss_and_gradient(
     config: &SooConfig,
     sight_radius: f32,
     rng: &mut SplitMix64,
-) -> (f32, SooTerms, Vec<f32>) {
+) -> (f64, SooTerms, Vec<f32>) {
     let mut grads = vec![0.0; actor.params.len()];
     let mut terms = SooTerms::default();
+    let mut overlap = 0.0f64;
     if config.variant != SooVariant::CapabilityOnly {
         let (s, o, k) = self_other_pairs(obs, rows, config.variant, sight_radius, rng);
         terms.rows_out_of_sight = k;
         if k > 0 {
             let (ts, to) = (actor.forward(&s, k), actor.forward(&o, k));
             let count = (ts.acts[1].len() + ts.acts[2].len()) as f32;
-            let mut sum = 0.0;
+            let mut sum = 0.0f64;
             let d_self: Vec<Vec<f32>> = (1..=2)
                 .map(|l| {
                     ts.acts[l]
                         .iter()
                         .zip(&to.acts[l])
                         .map(|(a, b)| {
-                            sum += (a - b) * (a - b);
+                            sum += ((a - b) * (a - b)) as f64;
                             config.overlap_weight * 2.0 * (a - b) / count
                         })
                         .collect()
                 })
                 .collect();
-            terms.overlap = sum / count;
+            overlap = sum / count as f64;
+            terms.overlap = overlap as f32;
             let d_other: Vec<Vec<f32>> = d_self
                 .iter()
                 .map(|d| d.iter().map(|v| -v).collect())
@@ -116,19 +118,21 @@ pub fn loss_and_gradient(
     let reference = baseline.forward(obs, rows);
     let (v, v0) = (trace.output(), reference.output());
     let n = v.len() as f32;
-    terms.capability = v
+    let capability = v
         .iter()
         .zip(v0)
-        .map(|(a, b)| (a - b) * (a - b))
-        .sum::<f32>()
-        / n;
+        .map(|(a, b)| ((a - b) * (a - b)) as f64)
+        .sum::<f64>()
+        / n as f64;
+    terms.capability = capability as f32;
     let d_v: Vec<f32> = v
         .iter()
         .zip(v0)
         .map(|(a, b)| config.capability_weight * 2.0 * (a - b) / n)
         .collect();
     actor.backward(&trace, &[None, None, None, Some(&d_v)], &mut grads);
-    let loss = config.overlap_weight * terms.overlap + config.capability_weight * terms.capability;
+    let loss =
+        config.overlap_weight as f64 * overlap + config.capability_weight as f64 * capability;
     (loss, terms, grads)
 }
 
