@@ -17,6 +17,7 @@ pub mod loaded;
 pub mod lora;
 pub mod model;
 pub mod organism;
+pub mod rl;
 pub mod selfcheck;
 pub mod text;
 pub mod train;

@@ -11,6 +11,7 @@ mod loading;
 mod logits;
 mod organism;
 mod progress;
+mod rl;
 mod selfcheck;
 mod tokenize;
 mod train;
@@ -54,6 +55,8 @@ enum Command {
     Run(experiment::RunArgs),
     /// Build a model organism (a model taught to deceive, on purpose) or measure one.
     Organism(organism::OrganismArgs),
+    /// The paper's reinforcement-learning experiment: train, SOO fine-tune and measure agents.
+    Rl(rl::RlArgs),
 }
 
 /// Parses the command line, runs the subcommand and returns the process's exit status.
@@ -71,6 +74,7 @@ pub fn main() -> i32 {
         Command::Export(args) => export::run(args),
         Command::Run(args) => experiment::run(args),
         Command::Organism(args) => organism::run(args),
+        Command::Rl(args) => rl::run(args),
     };
     match result {
         Ok(()) => 0,
