@@ -2,17 +2,15 @@
 //! one, burn's `flex` CPU backend otherwise, and always a sentence saying which one and why.
 
 use burn::tensor::Device;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The burn backends soo knows how to run on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {
     /// burn's pure-Rust CPU backend (native and wasm).
-    #[serde(alias = "cpu")]
     Flex,
     /// burn's wgpu backend: WebGPU in a browser, Vulkan or Metal natively.
-    #[serde(alias = "gpu", alias = "webgpu")]
     Wgpu,
 }
 
@@ -29,6 +27,16 @@ impl BackendKind {
 impl std::fmt::Display for BackendKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Read through [`FromStr`](std::str::FromStr), so that files accept the names the command line
+/// does (`cpu`, `gpu` too) and a typo gets the same message.
+impl<'de> Deserialize<'de> for BackendKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
