@@ -174,10 +174,6 @@ fn train(args: TrainArgs) -> Result<()> {
 
 fn fine_tune(args: SooArgs) -> Result<()> {
     let dir = &args.run.out;
-    let label = match args.variant {
-        SooVariant::Overlap => "soo".to_string(),
-        other => format!("soo-{other}"),
-    };
     let trainer = if args.run.resume {
         Trainer::resume(read_checkpoint(dir)?)?
     } else {
@@ -197,12 +193,14 @@ fn fine_tune(args: SooArgs) -> Result<()> {
         apply(&args.run, &mut config);
         Trainer::fine_tune(from, config)?
     };
-    drive(
-        trainer,
-        &args.run,
-        &label,
-        Some(args.from.display().to_string()),
-    )
+    // The label follows the run's own settings (a resumed run keeps its variant).
+    let variant = trainer.state().soo.as_ref().map(|s| s.config.variant);
+    let label = match variant.unwrap_or(args.variant) {
+        SooVariant::Overlap => "soo".to_string(),
+        other => format!("soo-{other}"),
+    };
+    let from = Some(args.from.display().to_string());
+    drive(trainer, &args.run, &label, from)
 }
 
 fn read_checkpoint(dir: &Path) -> Result<TrainerState> {

@@ -21,10 +21,8 @@
 //! Shared with MPE unchanged: `dt` 0.1, damping 0.25, mass 1, sensitivity 5, no collisions
 //! (`collide = false` as in `simple_adversary`; the contact force is there and checked), and
 //! OpenAI's step order by default (velocity then position, as the paper's authors ran it;
-//! Farama's `mpe2` moves with the old velocity first, `integration = "farama"`). Measured
-//! here: with Farama's order the default MADDPG recipe did not improve either agent in 4,000
-//! episodes (an action shows in the position only a step later, and no agent observes its
-//! velocity).
+//! Farama's `mpe2` moves with the old velocity first, `integration = "farama"`; see
+//! docs/rl.md for what was measured with each).
 
 use serde::{Deserialize, Serialize};
 
