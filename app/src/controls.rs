@@ -24,7 +24,7 @@ pub fn setting_control<const N: usize>(
 ) -> AnyView {
     let setting = &bound.table[i];
     let (key, label, test_id) = (setting.key, setting.label, setting.test_id);
-    let value = Memo::new(move |_| config.with(|c| (bound.table[i].read)(c)));
+    let value = Memo::new(move |_| config.with(|c| (bound.table[i].field.read)(c)));
     if hidden {
         return labelled(key, label, ().into_any(), value, true);
     }

@@ -79,7 +79,7 @@ impl<const N: usize> BoundSettings<N> {
     pub fn over(&self, mut base: TrainConfig) -> TrainConfig {
         for (setting, param) in self.table.iter().zip(&self.params) {
             if let Some(text) = param.get.get() {
-                let _ = (setting.write)(&mut base, &text);
+                let _ = (setting.field.write)(&mut base, &text);
             }
         }
         base
@@ -89,7 +89,7 @@ impl<const N: usize> BoundSettings<N> {
     /// no value removes the key, so the default applies.
     pub fn on_change(&self, i: usize, text: String) {
         let mut scratch = TrainConfig::default();
-        let valid = (self.table[i].write)(&mut scratch, &text).is_ok();
+        let valid = (self.table[i].field.write)(&mut scratch, &text).is_ok();
         self.params[i].set.set(valid.then_some(text));
     }
 

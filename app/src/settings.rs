@@ -19,6 +19,16 @@ pub enum Input {
     Toggle,
 }
 
+/// A typed field of [`TrainConfig`] as the address holds it: how to read it as text and how to
+/// write it from text.
+#[derive(Clone, Copy)]
+pub struct Field {
+    /// The field's value, as the address and the control show it.
+    pub read: fn(&TrainConfig) -> String,
+    /// Sets the field from the address's text; `Err` says why the text is no value of it.
+    pub write: fn(&mut TrainConfig, &str) -> Result<(), String>,
+}
+
 /// One training setting in the address: its key, the typed field of [`TrainConfig`] it reads and
 /// writes, and the control that edits it.
 pub struct Setting {
@@ -28,12 +38,28 @@ pub struct Setting {
     pub label: &'static str,
     /// The control's `data-testid`.
     pub test_id: &'static str,
-    /// The field's value, as the address and the control show it.
-    pub read: fn(&TrainConfig) -> String,
-    /// Sets the field from the address's text; `Err` says why the text is no value of it.
-    pub write: fn(&mut TrainConfig, &str) -> Result<(), String>,
+    /// The field it reads and writes.
+    pub field: Field,
     /// The control that edits it.
     pub input: Input,
+}
+
+impl Setting {
+    const fn new(
+        key: &'static str,
+        label: &'static str,
+        test_id: &'static str,
+        field: Field,
+        input: Input,
+    ) -> Self {
+        Setting {
+            key,
+            label,
+            test_id,
+            field,
+            input,
+        }
+    }
 }
 
 /// `text` as a `T`, or why not.
@@ -44,195 +70,165 @@ where
     text.trim().parse().map_err(|e| format!("'{text}': {e}"))
 }
 
-/// The objectives the story offers (`lm` needs a file of texts, which the page has not).
-const STORY_OBJECTIVES: &[(&str, &str)] = &[
-    ("soo-mse", "SOO: MSE of activations (the paper)"),
-    ("logit-kl", "SOO: KL of the logits (the authors' code)"),
-    ("exposure", "control: the same prompts, no SOO term"),
-    ("sham", "control: neutral text"),
-];
+/// `hook`'s layer (its module stays `self_attn.o_proj`).
+const HOOK_LAYER: Field = Field {
+    read: |c| c.hook.layer.to_string(),
+    write: |c, text| {
+        c.hook.layer = parsed(text)?;
+        Ok(())
+    },
+};
+/// `positions`.
+const POSITIONS: Field = Field {
+    read: |c| c.positions.to_string(),
+    write: |c, text| {
+        c.positions = parsed(text)?;
+        Ok(())
+    },
+};
+/// `positions` as "the last position only" (`true`) or all (`false`).
+const LAST_ONLY: Field = Field {
+    read: |c| (c.positions == Positions::Last).to_string(),
+    write: |c, text| {
+        c.positions = if parsed(text)? {
+            Positions::Last
+        } else {
+            Positions::All
+        };
+        Ok(())
+    },
+};
+/// `lora.rank`.
+const RANK: Field = Field {
+    read: |c| c.lora.rank.to_string(),
+    write: |c, text| {
+        c.lora.rank = parsed(text)?;
+        Ok(())
+    },
+};
+/// `lora.alpha`.
+const ALPHA: Field = Field {
+    read: |c| c.lora.alpha.to_string(),
+    write: |c, text| {
+        c.lora.alpha = parsed(text)?;
+        Ok(())
+    },
+};
+/// `optimizer.lr`.
+const LR: Field = Field {
+    read: |c| c.optimizer.lr.to_string(),
+    write: |c, text| {
+        c.optimizer.lr = parsed(text)?;
+        Ok(())
+    },
+};
+/// `steps`.
+const STEPS: Field = Field {
+    read: |c| c.steps.map(|s| s.to_string()).unwrap_or_default(),
+    write: |c, text| {
+        c.steps = Some(parsed(text)?);
+        Ok(())
+    },
+};
+/// `batch_size`.
+const BATCH: Field = Field {
+    read: |c| c.batch_size.to_string(),
+    write: |c, text| {
+        c.batch_size = parsed(text)?;
+        Ok(())
+    },
+};
+/// `seed`.
+const SEED: Field = Field {
+    read: |c| c.seed.to_string(),
+    write: |c, text| {
+        c.seed = parsed(text)?;
+        Ok(())
+    },
+};
+/// `objective`.
+const OBJECTIVE: Field = Field {
+    read: |c| c.objective.to_string(),
+    write: |c, text| {
+        c.objective = parsed(text)?;
+        Ok(())
+    },
+};
+
+/// Whole numbers.
+const WHOLE: Input = Input::Number { step: "1" };
+/// Any number.
+const REAL: Input = Input::Number { step: "any" };
 
 /// The story's training settings (step 5), over a preset of `soo train`.
 pub const STORY_SETTINGS: [Setting; 9] = [
-    Setting {
-        key: "layer",
-        label: "hook layer",
-        test_id: "input-layer",
-        read: |c| c.hook.layer.to_string(),
-        write: |c, text| {
-            c.hook.layer = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Layer { max: 29 },
-    },
-    Setting {
-        key: "positions",
-        label: "positions",
-        test_id: "input-positions",
-        read: |c| c.positions.to_string(),
-        write: |c, text| {
-            c.positions = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Choice(&[
+    Setting::new(
+        "layer",
+        "hook layer",
+        "input-layer",
+        HOOK_LAYER,
+        Input::Layer { max: 29 },
+    ),
+    Setting::new(
+        "positions",
+        "positions",
+        "input-positions",
+        POSITIONS,
+        Input::Choice(&[
             ("all", "all (aligned)"),
             ("last", "last token"),
             ("mean", "mean"),
         ]),
-    },
-    Setting {
-        key: "rank",
-        label: "LoRA rank",
-        test_id: "input-rank",
-        read: |c| c.lora.rank.to_string(),
-        write: |c, text| {
-            c.lora.rank = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Number { step: "1" },
-    },
-    Setting {
-        key: "alpha",
-        label: "LoRA alpha",
-        test_id: "input-alpha",
-        read: |c| c.lora.alpha.to_string(),
-        write: |c, text| {
-            c.lora.alpha = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Number { step: "any" },
-    },
-    Setting {
-        key: "lr",
-        label: "learning rate",
-        test_id: "input-lr",
-        read: |c| c.optimizer.lr.to_string(),
-        write: |c, text| {
-            c.optimizer.lr = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Number { step: "any" },
-    },
-    Setting {
-        key: "steps",
-        label: "steps",
-        test_id: "input-steps",
-        read: |c| c.steps.map(|s| s.to_string()).unwrap_or_default(),
-        write: |c, text| {
-            c.steps = Some(parsed(text)?);
-            Ok(())
-        },
-        input: Input::Number { step: "1" },
-    },
-    Setting {
-        key: "batch",
-        label: "pairs per step",
-        test_id: "input-batch",
-        read: |c| c.batch_size.to_string(),
-        write: |c, text| {
-            c.batch_size = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Number { step: "1" },
-    },
-    Setting {
-        key: "seed",
-        label: "seed",
-        test_id: "input-seed",
-        read: |c| c.seed.to_string(),
-        write: |c, text| {
-            c.seed = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Number { step: "1" },
-    },
-    Setting {
-        key: "objective",
-        label: "loss",
-        test_id: "input-objective",
-        read: |c| c.objective.to_string(),
-        write: |c, text| {
-            c.objective = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Choice(STORY_OBJECTIVES),
-    },
+    ),
+    Setting::new("rank", "LoRA rank", "input-rank", RANK, WHOLE),
+    Setting::new("alpha", "LoRA alpha", "input-alpha", ALPHA, REAL),
+    Setting::new("lr", "learning rate", "input-lr", LR, REAL),
+    Setting::new("steps", "steps", "input-steps", STEPS, WHOLE),
+    Setting::new("batch", "pairs per step", "input-batch", BATCH, WHOLE),
+    Setting::new("seed", "seed", "input-seed", SEED, WHOLE),
+    Setting::new(
+        "objective",
+        "loss",
+        "input-objective",
+        OBJECTIVE,
+        // `lm` needs a file of texts, which the page has not.
+        Input::Choice(&[
+            ("soo-mse", "SOO: MSE of activations (the paper)"),
+            ("logit-kl", "SOO: KL of the logits (the authors' code)"),
+            ("exposure", "control: the same prompts, no SOO term"),
+            ("sham", "control: neutral text"),
+        ]),
+    ),
 ];
 
 /// The toy world's SOO settings, over its recipe (`soo_core::organism::toy_world::soo::recipe`).
 pub const TOY_SETTINGS: [Setting; 6] = [
-    Setting {
-        key: "toy-objective",
-        label: "training",
-        test_id: "toy-objective",
-        read: |c| c.objective.to_string(),
-        write: |c, text| {
-            c.objective = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Choice(&[
+    Setting::new(
+        "toy-objective",
+        "training",
+        "toy-objective",
+        OBJECTIVE,
+        Input::Choice(&[
             ("soo-mse", "SOO (MSE at o_proj)"),
             ("exposure", "exposure control"),
             ("sham", "sham control"),
         ]),
-    },
-    Setting {
-        key: "toy-layer",
-        label: "hook layer",
-        test_id: "toy-layer",
-        read: |c| c.hook.layer.to_string(),
-        write: |c, text| {
-            c.hook.layer = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Layer { max: 3 },
-    },
-    Setting {
-        key: "toy-last",
-        label: "last position only",
-        test_id: "toy-last",
-        read: |c| (c.positions == Positions::Last).to_string(),
-        write: |c, text| {
-            c.positions = if parsed(text)? {
-                Positions::Last
-            } else {
-                Positions::All
-            };
-            Ok(())
-        },
-        input: Input::Toggle,
-    },
-    Setting {
-        key: "toy-lr",
-        label: "learning rate",
-        test_id: "toy-lr",
-        read: |c| c.optimizer.lr.to_string(),
-        write: |c, text| {
-            c.optimizer.lr = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Number { step: "any" },
-    },
-    Setting {
-        key: "toy-steps",
-        label: "steps",
-        test_id: "toy-steps",
-        read: |c| c.steps.map(|s| s.to_string()).unwrap_or_default(),
-        write: |c, text| {
-            c.steps = Some(parsed(text)?);
-            Ok(())
-        },
-        input: Input::Number { step: "1" },
-    },
-    Setting {
-        key: "toy-seed",
-        label: "seed",
-        test_id: "toy-seed",
-        read: |c| c.seed.to_string(),
-        write: |c, text| {
-            c.seed = parsed(text)?;
-            Ok(())
-        },
-        input: Input::Number { step: "1" },
-    },
+    ),
+    Setting::new(
+        "toy-layer",
+        "hook layer",
+        "toy-layer",
+        HOOK_LAYER,
+        Input::Layer { max: 3 },
+    ),
+    Setting::new(
+        "toy-last",
+        "last position only",
+        "toy-last",
+        LAST_ONLY,
+        Input::Toggle,
+    ),
+    Setting::new("toy-lr", "learning rate", "toy-lr", LR, REAL),
+    Setting::new("toy-steps", "steps", "toy-steps", STEPS, WHOLE),
+    Setting::new("toy-seed", "seed", "toy-seed", SEED, WHOLE),
 ];
