@@ -1,5 +1,6 @@
-//! Download progress on the terminal: one indicatif bar per file being downloaded, on stderr
-//! (and nothing when stderr is not a terminal, so scripts and `--json` output stay clean).
+//! Progress on the terminal, on stderr (and nothing when stderr is not a terminal, so scripts
+//! and `--json` output stay clean): one indicatif bar per file being downloaded, and the bar of
+//! a run of steps (`soo train`, `soo rl`).
 
 use indicatif::{ProgressBar, ProgressStyle};
 use soo_core::load::native::LoadEvent;
@@ -38,4 +39,17 @@ impl Progress {
             LoadEvent::Reading { .. } => {}
         }
     }
+}
+
+/// The bar of a run of `total` steps (episodes…) of which `done` are done (a resumed run),
+/// labelled `what`.
+pub fn steps_bar(what: &str, total: usize, done: usize) -> ProgressBar {
+    let bar = ProgressBar::new(total as u64);
+    // The template is built from a constant: if it ever failed to parse, keep the default look.
+    let template = format!("{what} [{{elapsed_precise}}] [{{wide_bar}}] {{pos}}/{{len}} {{msg}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar.set_position(done as u64);
+    bar
 }

@@ -12,8 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::progress::steps_bar;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use soo_core::base::error::format_error;
 use soo_core::base::files::{read_text, write_atomic};
@@ -240,7 +240,7 @@ fn drive(
     };
     let start_episode = trainer.state().episode;
     let (start_steps, start_updates) = (trainer.state().steps, trainer.state().updates);
-    let bar = progress_bar(config.episodes, start_episode);
+    let bar = steps_bar("rl", config.episodes, start_episode);
     let started = Instant::now();
     let mut window = [0.0f64; 3];
     let mut window_n = 0;
@@ -299,17 +299,6 @@ fn drive(
     Ok(())
 }
 
-fn progress_bar(total: usize, done: usize) -> ProgressBar {
-    let bar = ProgressBar::new(total as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("rl [{elapsed_precise}] [{wide_bar}] {pos}/{len} {msg}")
-    {
-        bar.set_style(style);
-    }
-    bar.set_position(done as u64);
-    bar
-}
-
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let text = read_text(path)?;
     serde_json::from_str(&text)
@@ -322,7 +311,7 @@ fn eval(args: EvalArgs) -> Result<()> {
             "soo rl eval: --episodes and --seeds must be at least 1".into(),
         ));
     }
-    let bar = progress_bar(args.dirs.len() * args.seeds as usize, 0);
+    let bar = steps_bar("rl", args.dirs.len() * args.seeds as usize, 0);
     let mut runs = Vec::new();
     for dir in &args.dirs {
         let policy_path = dir.join("policy.json");

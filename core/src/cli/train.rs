@@ -15,8 +15,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::progress::steps_bar;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use soo_core::base::files::{io_error, read_text, write_atomic, write_dir_atomic};
 use soo_core::base::lock::DirLock;
 use soo_core::eval::Vocabulary;
@@ -171,7 +171,7 @@ pub fn train(
     std::fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
     write_atomic(&out.join("config.toml"), config.to_toml().as_bytes())?;
     let mut log = StepLog::open(&out.join("log.csv"), trainer.steps_done())?;
-    let bar = progress_bar(trainer.total_steps(), trainer.steps_done());
+    let bar = steps_bar("train", trainer.total_steps(), trainer.steps_done());
     let model = &mut ready.loaded.model;
     let mut first_loss = resume_from.and_then(|c| c.first_loss).unwrap_or(f64::NAN);
     let mut final_loss = log.last_loss.unwrap_or(f64::NAN);
@@ -347,15 +347,4 @@ impl StepLog {
         .and_then(|_| self.file.flush())
         .map_err(|e| io_error(&self.path, e))
     }
-}
-
-fn progress_bar(total: usize, done: usize) -> ProgressBar {
-    let bar = ProgressBar::new(total as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("train [{elapsed_precise}] [{wide_bar}] {pos}/{len} {msg}")
-    {
-        bar.set_style(style);
-    }
-    bar.set_position(done as u64);
-    bar
 }
