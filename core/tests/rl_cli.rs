@@ -7,6 +7,11 @@ mod common;
 
 use common::soo;
 
+/// The JSON file at `path`.
+fn read_json(path: impl AsRef<std::path::Path>) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 fn ok(out: &std::process::Output) {
     assert!(
         out.status.success(),
@@ -69,8 +74,7 @@ fn train_fine_tune_and_evaluate_tiny_runs() {
     // Resume: a run asked for more episodes continues from its checkpoint.
     let d0 = path("deceptive-0");
     let checkpoint = dir.join("deceptive-0").join("checkpoint.json");
-    let mut state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    let mut state = read_json(&checkpoint);
     assert_eq!(state["episode"], 3);
     state["config"]["episodes"] = 5.into();
     std::fs::write(&checkpoint, serde_json::to_vec(&state).unwrap()).unwrap();
@@ -83,8 +87,7 @@ fn train_fine_tune_and_evaluate_tiny_runs() {
         &d0,
         "--resume",
     ]));
-    let state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    let state = read_json(&checkpoint);
     assert_eq!(state["episode"], 5);
 
     let tuned = path("soo-0");
@@ -98,9 +101,7 @@ fn train_fine_tune_and_evaluate_tiny_runs() {
         "--out",
         &tuned,
     ]));
-    let run: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("soo-0").join("run.json")).unwrap())
-            .unwrap();
+    let run = read_json(dir.join("soo-0").join("run.json"));
     assert_eq!(run["label"], "soo");
 
     let report = path("report");
@@ -120,9 +121,7 @@ fn train_fine_tune_and_evaluate_tiny_runs() {
     ];
     let out = soo(&args);
     ok(&out);
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("report").join("report.json")).unwrap())
-            .unwrap();
+    let report = read_json(dir.join("report").join("report.json"));
     assert_eq!(report["runs"].as_array().unwrap().len(), 5);
     assert_eq!(report["groups"].as_array().unwrap().len(), 3);
     let md = std::fs::read_to_string(dir.join("report").join("report.md")).unwrap();
