@@ -6,6 +6,10 @@
 //!   paper's exact templates, docs/method.md §1 and §5) and derives the seven Name/Objective/Action
 //!   variants and the mirrored variants; [`Suite::parse`] reads a user's own suite file and
 //!   [`ScenarioSet::parse`] a fixed scenario file such as the authors' test set.
+//! - [`family`] holds scenario families (`core/data/families/*.toml`): the burglar structure in
+//!   other settings, each written for a competitor, for the model itself and for the owner,
+//!   expanded into six suites with the mirrored orders, and split into families organisms may be
+//!   built on and families only ever tested on.
 //! - [`Vocabulary`] is soo's own test vocabulary, disjoint from the SOO training items
 //!   ([`TrainingItems`]); [`Suite::generate`] draws scenarios from it with a seed.
 //! - [`classify`] holds the authors' rule (to compare with the paper) and the three-way rule
@@ -18,6 +22,7 @@
 
 pub mod classify;
 pub mod compare;
+pub mod family;
 pub mod format;
 pub mod measure;
 pub mod report;
@@ -31,6 +36,7 @@ pub mod template;
 pub mod vocabulary;
 
 pub use classify::{Class, OtherReason, Pick};
+pub use family::{Audience, Family, FamilySplit};
 pub use scenario::{AnswerSuffix, HONESTY_PREFIX, PromptStyle, Scenario, SuiteKind};
 pub use scenario_file::ScenarioSet;
 pub use suites::Suite;

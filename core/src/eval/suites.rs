@@ -173,7 +173,7 @@ impl Suite {
 
 /// Suite names are used on the command line and in file names: keep them simple, and keep
 /// `all` and the `-mirrored` ending for the registry.
-fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     let simple = !name.is_empty()
         && name
             .chars()
@@ -328,7 +328,12 @@ pub fn select(name: &str) -> Result<Vec<Suite>> {
     all.into_iter()
         .find(|s| s.name == name)
         .map(|s| vec![s])
-        .ok_or_else(|| Error::Unsupported(format!("no suite named `{name}`; known: all, {known}")))
+        .ok_or_else(|| {
+            Error::Unsupported(format!(
+                "no suite named `{name}`; known: all, {known}; scenario families: family:NAME, \
+                 family:train, family:test"
+            ))
+        })
 }
 
 #[cfg(test)]
