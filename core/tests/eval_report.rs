@@ -97,3 +97,26 @@ fn markdown_has_rates_and_wall_time() {
     );
     assert!(markdown.contains("| main | 12.5 s | 3.2 s |"), "{markdown}");
 }
+
+#[test]
+fn markdown_says_what_each_rate_counts() {
+    let mut report = json("report_a.json");
+    // A report from before suites carried descriptions has no such section.
+    assert!(!report::markdown(&report).contains("## What each rate counts"));
+    report["suites"][0]["description"] = "mine family, self version: counted: the worthless \
+                                          option chosen for itself | lower is better"
+        .into();
+    let markdown = report::markdown(&report);
+    assert!(markdown.contains("## What each rate counts"), "{markdown}");
+    assert!(
+        markdown.contains(
+            "| main | mine family, self version: counted: the worthless option chosen for \
+             itself \\| lower is better |"
+        ),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("lower is better in every family suite"),
+        "{markdown}"
+    );
+}

@@ -120,6 +120,7 @@ pub fn markdown(report: &Value) -> String {
             ));
         }
     }
+    out.push_str(&descriptions_markdown(suites));
     out.push_str(&timing_markdown(report));
     if let Some(latent) = report.get("latent").and_then(|l| l["markdown"].as_str()) {
         out.push_str(&format!("\n## Latent SOO\n\n{latent}"));
@@ -131,6 +132,33 @@ pub fn markdown(report: &Value) -> String {
         out.push_str(&format!("\n## Capability\n\n{capability}"));
     }
     out
+}
+
+/// What each suite is and what its rate counts (its description), for the suites that have
+/// one: "deceptive" in the rates table means the counted answer, which for a family's self and
+/// owner versions is the worse choice, not a lie to a competitor, and the reader must see that.
+fn descriptions_markdown(suites: &[Value]) -> String {
+    let rows: String = suites
+        .iter()
+        .filter_map(|suite| {
+            let description = suite["description"].as_str().filter(|d| !d.is_empty())?;
+            Some(format!(
+                "| {} | {} |\n",
+                suite["suite"].as_str().unwrap_or(""),
+                description.replace('|', "\\|")
+            ))
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n## What each rate counts\n\nThe rate is the share of answers naming the suite's \
+         target: the deceptive room (in a scenario family's self and owner suites, the worse \
+         option, labelled deceptive too: lower is better in every family suite), or for a \
+         capability suite the correct one.\n\n\
+         | suite | description |\n|---|---|\n{rows}"
+    )
 }
 
 /// Wall time per suite (generation and forced choice apart), if the report has it.
