@@ -1,6 +1,8 @@
-//! `soo eval`: runs deception suites (built-in, or a scenario file with `--scenarios`) on a
-//! model and writes `DIR/report.json` (per suite and classifier: counts and the target rate with
-//! its 95% Wilson interval, every answer, the wall time of generation and of forced choice apart),
+//! `soo eval`: runs deception suites (built-in, scenario families with `--suite family:…`, or a
+//! scenario file with `--scenarios`, with `--mirrored` its mirrored variant too) on a model and
+//! writes `DIR/report.json` (per suite: what its rate counts, and per classifier: counts and the
+//! target rate with its 95% Wilson interval, every answer, the wall time of generation and of
+//! forced choice apart),
 //! `DIR/report.md` (the tables) and `DIR/report.svg` (stacked bars per suite). `--latent` adds the
 //! latent SOO table (docs/method.md §6) and `--capability` the KL to the base model and the perplexity on
 //! neutral text; both are opt-in because they cost forward passes a deception-only run does not
@@ -22,7 +24,7 @@ use soo_core::eval::measure::run::{EvalOptions, run_suite};
 use soo_core::eval::results::SuiteResult;
 use soo_core::eval::{
     AnswerSuffix, PromptStyle, Scenario, ScenarioSet, Suite, TrainingItems, Vocabulary, compare,
-    report, suites, svg,
+    family, report, suites, svg,
 };
 use soo_core::model::Positions;
 use soo_core::{Error, Result};
@@ -76,13 +78,19 @@ pub struct EvalArgs {
     #[arg(long, value_name = "DIR")]
     adapter: Vec<PathBuf>,
     /// Comma-separated suite names (`main,main-mirrored`), or `all`; an entry ending in `.toml`
-    /// or `.json` is a suite file in soo's suite format (`FILE:mirrored`: its mirrored variant).
+    /// or `.json` is a suite file in soo's suite format (`FILE:mirrored`: its mirrored variant);
+    /// `family:NAME` is a scenario family's six suites, `family:train` and `family:test` every
+    /// family of a split.
     #[arg(long, value_name = "NAMES")]
     suite: Option<String>,
     /// A scenario file in the authors' format (see `soo_core::eval::scenario_file`), run as one
     /// more suite named after the file; its first --n scenarios.
     #[arg(long, value_name = "FILE")]
     scenarios: Option<PathBuf>,
+    /// With --scenarios: also run the file's mirrored variant (`<name>-mirrored`: the two rooms
+    /// of its question swapped, everything else and the scoring unchanged).
+    #[arg(long, requires = "scenarios")]
+    mirrored: bool,
     /// Scenarios per suite.
     #[arg(long, default_value_t = 100)]
     n: usize,
@@ -123,10 +131,22 @@ pub struct EvalArgs {
     out: Option<PathBuf>,
 }
 
-/// One suite to run: its name and scenarios.
+/// One suite to run: its name, what its rate counts, and its scenarios.
 struct Job {
     name: String,
+    description: String,
     scenarios: Vec<Scenario>,
+}
+
+impl Job {
+    /// `scenarios` of `suite`.
+    fn new(suite: &Suite, scenarios: Vec<Scenario>) -> Self {
+        Self {
+            name: suite.name.clone(),
+            description: suite.description.clone(),
+            scenarios,
+        }
+    }
 }
 
 /// One evaluation: `soo eval`'s options once read, which `soo run` and `soo organism eval`
@@ -138,6 +158,8 @@ pub struct Evaluation {
     pub suites: Option<String>,
     /// A scenario file in the authors' format, run as one more suite.
     pub scenarios: Option<PathBuf>,
+    /// Also run the scenario file's mirrored variant.
+    pub scenarios_mirrored: bool,
     /// Scenarios per suite.
     pub n: usize,
     /// Seed of the scenario generator.
@@ -174,6 +196,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         },
         suites: args.suite,
         scenarios: args.scenarios,
+        scenarios_mirrored: args.mirrored,
         n: args.n,
         seed: args.seed,
         classifier: args.classifier,
@@ -282,10 +305,8 @@ fn jobs(evaluation: &Evaluation) -> Result<Vec<Job>> {
     let names = evaluation.suites.as_deref().unwrap_or("");
     for name in names.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         for suite in select_suite(name)? {
-            jobs.push(Job {
-                name: suite.name.clone(),
-                scenarios: suite.generate(evaluation.n, evaluation.seed, &vocabulary, style),
-            });
+            let scenarios = suite.generate(evaluation.n, evaluation.seed, &vocabulary, style);
+            jobs.push(Job::new(&suite, scenarios));
         }
     }
     if evaluation.suites.is_some() && jobs.is_empty() {
@@ -293,18 +314,28 @@ fn jobs(evaluation: &Evaluation) -> Result<Vec<Job>> {
     }
     if let Some(path) = &evaluation.scenarios {
         let text = read_text(path)?;
-        let set = ScenarioSet::parse(&path.display().to_string(), &text)?.truncate(evaluation.n);
-        jobs.push(Job {
-            name: set.suite.name.clone(),
-            scenarios: set.scenarios(style),
-        });
+        let file = path.display().to_string();
+        let set = ScenarioSet::parse(&file, &text)?.truncate(evaluation.n);
+        jobs.push(Job::new(&set.suite, set.scenarios(style)));
+        if evaluation.scenarios_mirrored {
+            let mirrored = set.mirror().ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "{file}: the template has no single `the A or the B` question to mirror"
+                ))
+            })?;
+            jobs.push(Job::new(&mirrored.suite, mirrored.scenarios(style)));
+        }
     }
     Ok(jobs)
 }
 
-/// A built-in suite name (or `all`), or a suite file (`path/to/suite.toml` or `.json`), or a
-/// suite file's mirrored variant (`path/to/suite.toml:mirrored`).
+/// A built-in suite name (or `all`), a scenario family (`family:NAME`, `family:train`,
+/// `family:test`), a suite file (`path/to/suite.toml` or `.json`), or a suite file's mirrored
+/// variant (`path/to/suite.toml:mirrored`).
 fn select_suite(name: &str) -> Result<Vec<Suite>> {
+    if let Some(spec) = name.strip_prefix(FAMILY_PREFIX) {
+        return family::select(spec);
+    }
     let (path, mirrored) = match name.strip_suffix(":mirrored") {
         Some(path) => (path, true),
         None => (name, false),
@@ -323,6 +354,9 @@ fn select_suite(name: &str) -> Result<Vec<Suite>> {
     })?;
     Ok(vec![mirror])
 }
+
+/// What marks a `--suite` entry as a scenario family.
+const FAMILY_PREFIX: &str = "family:";
 
 /// Runs every job, generation and forced choice timed apart; each suite's JSON with its timing.
 fn run_jobs(
@@ -374,6 +408,7 @@ fn run_jobs(
             )
         });
         let mut suite = report::suite_json(&result, classifiers);
+        suite["description"] = json!(job.description);
         suite["timing"] = json!({
             "generation_s": generation_s,
             "forced_choice_s": forced_choice_s,

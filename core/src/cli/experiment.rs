@@ -193,6 +193,7 @@ fn evaluate(
         model: model(experiment, choices.backend, adapter),
         suites: (!e.suites.trim().is_empty()).then(|| e.suites.clone()),
         scenarios: e.scenarios.as_ref().map(PathBuf::from),
+        scenarios_mirrored: false,
         n: e.n,
         seed: e.seed,
         classifier: choices.classifier,

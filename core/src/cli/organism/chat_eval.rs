@@ -40,6 +40,7 @@ fn run_eval(
             },
             suites: Some(specs.join(",")),
             scenarios: None,
+            scenarios_mirrored: false,
             n: args.n,
             seed: args.seed,
             classifier: Classifier::All,
