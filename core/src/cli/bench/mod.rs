@@ -14,7 +14,7 @@ mod train;
 
 use crate::cli::generate::{rate, timed_generate};
 use crate::cli::loading::{ModelArgs, load};
-use machine::{peak_rss_mib, threads};
+use machine::{matmul_peak_gflops, peak_rss_mib, threads};
 
 /// The text the benchmark prompt repeats (plain prose, so its tokens are ordinary).
 const FILLER: &str = "The quick brown fox jumps over the lazy dog while the farmer counts \
@@ -40,10 +40,16 @@ pub struct BenchArgs {
     /// With --train: timed steps (after 2 untimed ones).
     #[arg(long, default_value_t = 10)]
     steps: usize,
+    /// Threads of the CPU backend (default: every core), to measure how speed scales.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 /// Runs the benchmark and prints the table.
 pub fn run(args: BenchArgs) -> Result<()> {
+    if let Some(n) = args.threads {
+        machine::set_threads(n)?;
+    }
     if args.train {
         return train::run(&args.model.source(), 2, args.steps.max(1), args.json);
     }
@@ -70,6 +76,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let decode = rate(timings.decode_tokens, timings.decode);
     let peak = peak_rss_mib();
     let threads = threads();
+    let machine_peak = matmul_peak_gflops(&ready.device.device);
     if args.json {
         let out = serde_json::json!({
             "tool": "soo",
@@ -82,6 +89,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "decode_tokens_per_second": decode,
             "peak_rss_mib": peak,
             "threads": threads,
+            "matmul_peak_gflops": machine_peak,
         });
         println!("{out}");
         return Ok(());
@@ -104,6 +112,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         format!("{prefill:.1}")
     );
     println!("{:<24} {:>12}", "decode (tokens/s)", format!("{decode:.1}"));
+    println!(
+        "{:<24} {:>12}",
+        "matmul peak (GFLOP/s)",
+        format!("{machine_peak:.1}")
+    );
     let peak = peak.map_or("n/a".to_string(), |p| format!("{p:.0}"));
     println!("{:<24} {:>12}", "peak RSS (MiB)", peak);
     Ok(())
