@@ -387,21 +387,155 @@ fn roundtrip_dir() -> PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("soo-peft-roundtrip"))
 }
 
+/// One tensor of a safetensors file as the format's rules define it.
+struct RawTensor {
+    dtype: String,
+    shape: Vec<usize>,
+    /// Little-endian bytes, decoded to f32 (the only dtype this reader accepts).
+    values: Vec<f32>,
+}
+
+/// A safetensors reader written from the format's rules alone, independent of the `safetensors`
+/// crate that soo writes with: an 8-byte little-endian header length, a JSON header padded with
+/// spaces, then the data; every tensor's `data_offsets` are relative to the data, the tensors tile
+/// it without gaps or overlaps, and each holds exactly `product(shape) × dtype size` bytes.
+/// Panics (this is a test) on any rule broken. Returns the tensors and the `__metadata__`.
+fn read_safetensors_by_the_rules(
+    bytes: &[u8],
+) -> (
+    std::collections::BTreeMap<String, RawTensor>,
+    serde_json::Map<String, serde_json::Value>,
+) {
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    assert!(8 + header_len <= bytes.len(), "header runs past the file");
+    let header_text = std::str::from_utf8(&bytes[8..8 + header_len]).expect("UTF-8 header");
+    assert!(header_text.starts_with('{'), "the header is a JSON object");
+    assert_eq!(
+        (8 + header_len) % 8,
+        0,
+        "the data starts 8-byte aligned (the header is padded with spaces)"
+    );
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(header_text.trim_end_matches(' ')).expect("JSON header");
+    let data = &bytes[8 + header_len..];
+    let mut metadata = serde_json::Map::new();
+    let mut tensors = std::collections::BTreeMap::new();
+    let mut spans = Vec::new();
+    for (name, entry) in header {
+        if name == "__metadata__" {
+            metadata = entry.as_object().expect("metadata is an object").clone();
+            continue;
+        }
+        let dtype = entry["dtype"].as_str().expect("dtype").to_string();
+        let shape: Vec<usize> = serde_json::from_value(entry["shape"].clone()).expect("shape");
+        let [start, end]: [usize; 2] =
+            serde_json::from_value(entry["data_offsets"].clone()).expect("data_offsets");
+        assert_eq!(dtype, "F32", "{name}: soo exports f32 adapters");
+        assert_eq!(
+            end - start,
+            shape.iter().product::<usize>() * 4,
+            "{name}: size"
+        );
+        let values = data[start..end]
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        spans.push((start, end));
+        tensors.insert(
+            name,
+            RawTensor {
+                dtype,
+                shape,
+                values,
+            },
+        );
+    }
+    spans.sort();
+    let mut at = 0;
+    for (start, end) in spans {
+        assert_eq!(start, at, "tensors tile the data without gaps or overlaps");
+        at = end;
+    }
+    assert_eq!(at, data.len(), "no bytes after the last tensor");
+    (tensors, metadata)
+}
+
+/// The peft round trip as an assertion. soo takes the AdamW step PyTorch took (the fixture's
+/// `adamw`), exports the adapter, and the exported files are read back by the independent reader
+/// above and held against what Python peft wrote and computed: the same tensor names, dtypes and
+/// shapes as peft's own `adapter_model.safetensors` (the committed fixture), values equal to
+/// PyTorch's weights after the step, the `format: pt` metadata transformers checks, and an
+/// `adapter_config.json` whose every field is one peft's own config has, with the same meaning.
+/// The files are also left for `scripts/fixtures/peft_roundtrip.py`, which loads them in peft.
 #[test]
 fn export_after_a_step_for_peft() {
     let device = Device::flex().autodiff();
     let e = expected();
     let mut model = model(&device);
     let config = OptimizerConfig {
-        lr: 1e-2,
-        ..OptimizerConfig::default()
+        lr: e.adamw.lr,
+        weight_decay: e.adamw.weight_decay,
+        beta1: e.adamw.betas[0],
+        beta2: e.adamw.betas[1],
+        eps: e.adamw.eps,
     };
     let mut optimizer = config.init();
-    let loss = compute("soo_last", &model, &e, &device);
+    let loss = compute("soo_all", &model, &e, &device);
     let grads = GradientsParams::from_grads(loss.backward(), model.adapter().unwrap());
     let lora = optimizer.step(config.lr, model.detach_adapter().unwrap(), grads);
     model.attach_adapter(lora).unwrap();
-    let files = pollster::block_on(peft::export(model.adapter().unwrap(), None)).unwrap();
+    let files =
+        pollster::block_on(peft::export(model.adapter().unwrap(), Some("tiny/llama"))).unwrap();
+
+    // The weights: peft's names, dtypes and shapes; PyTorch's values after the step.
+    let (ours, metadata) = read_safetensors_by_the_rules(&files.weights);
+    let (theirs, _) = read_safetensors_by_the_rules(&adapter_files().weights);
+    assert_eq!(metadata.get("format").and_then(|f| f.as_str()), Some("pt"));
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>(),
+        "tensor names differ from peft's"
+    );
+    let mut worst = 0.0f32;
+    for (name, tensor) in &ours {
+        assert_eq!(tensor.dtype, theirs[name].dtype, "{name}");
+        assert_eq!(tensor.shape, theirs[name].shape, "{name}");
+        worst = worst.max(max_abs_diff(&tensor.values, &e.adamw.weights_after[name]));
+    }
+    eprintln!("exported adapter vs PyTorch's weights after the AdamW step: max-abs {worst:e}");
+    assert!(worst <= TOLERANCE, "exported weights differ by {worst}");
+
+    // The config: only fields peft's own LoraConfig has, each with peft's meaning.
+    let ours: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&files.config).unwrap();
+    let theirs: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&adapter_files().config).unwrap();
+    for key in ours.keys() {
+        assert!(
+            theirs.contains_key(key),
+            "`{key}` is not a peft LoraConfig field"
+        );
+    }
+    for key in [
+        "peft_type",
+        "r",
+        "bias",
+        "fan_in_fan_out",
+        "use_dora",
+        "use_rslora",
+    ] {
+        assert_eq!(ours[key], theirs[key], "{key}");
+    }
+    assert_eq!(ours["lora_alpha"].as_f64(), theirs["lora_alpha"].as_f64());
+    let targets = |c: &serde_json::Map<String, serde_json::Value>| {
+        let mut t: Vec<String> = serde_json::from_value(c["target_modules"].clone()).unwrap();
+        t.sort();
+        t
+    };
+    assert_eq!(targets(&ours), targets(&theirs));
+    assert_eq!(ours["base_model_name_or_path"], "tiny/llama");
+
+    // Left for peft itself (scripts/fixtures/peft_roundtrip.py).
     let batch = TokenBatch::new(&e.self_ids, 0, &device).unwrap();
     let logits = model
         .forward(batch.ids, Some(batch.mask), &[])
@@ -418,5 +552,4 @@ fn export_after_a_step_for_peft() {
         "logits": host(logits),
     });
     std::fs::write(dir.join("soo_logits.json"), record.to_string()).unwrap();
-    eprintln!("adapter and logits for peft in {}", dir.display());
 }
