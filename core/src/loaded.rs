@@ -38,6 +38,19 @@ impl LoadedModel {
         };
         let source = files.weight_source()?;
         let model = Model::from_config_json(&files.config, source.as_ref(), &weights_file, device)?;
+        // A tokenizer of another model: ordinary text would turn into ids the embedding lacks.
+        let bound = files.tokenizer.base_id_bound();
+        if bound > model.vocab_size() {
+            return Err(Error::Format {
+                file: files.tokenizer_file.clone(),
+                problem: format!(
+                    "its vocabulary has ids up to {}, but the model's embedding ({weights_file}) \
+                     has {} rows: the tokenizer belongs to another model",
+                    bound - 1,
+                    model.vocab_size()
+                ),
+            });
+        }
         Ok(Self {
             model,
             tokenizer: files.tokenizer.clone(),

@@ -127,6 +127,42 @@ fn token_ids_past_the_vocabulary_are_an_error_not_a_panic() {
     assert!(model.forward(ids(vec![0, 127, 5]), None, &[]).is_ok());
 }
 
+/// The tiny Llama's folder with `tokenizer` as its tokenizer.json.
+fn folder_with_tokenizer(tokenizer: &Value) -> Result<LoadedModel> {
+    let files = [
+        ("config.json", tiny("config.json")),
+        ("model.safetensors", tiny("model.safetensors")),
+        ("tokenizer.json", serde_json::to_vec(tokenizer).unwrap()),
+    ]
+    .into_iter()
+    .map(|(name, bytes)| (name.to_string(), bytes.into()))
+    .collect();
+    LoadedModel::load(&ModelFiles::from_files(files)?, &flex_device())
+}
+
+#[test]
+fn a_tokenizer_of_another_model_is_refused_on_load() {
+    // The toy world's tokenizer (85 tokens) fits the tiny Llama's 128 rows...
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../www/models/toy-world/tokenizer.json");
+    let mut tokenizer: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    folder_with_tokenizer(&tokenizer).expect("a tokenizer within the embedding loads");
+    // ...one whose vocabulary runs to id 299 does not: it belongs to another model.
+    let vocab = tokenizer["model"]["vocab"]
+        .as_object_mut()
+        .expect("a vocab map");
+    for id in 200..300 {
+        vocab.insert(format!("zz{id}"), json!(id));
+    }
+    let (file, problem) = format_problem(folder_with_tokenizer(&tokenizer));
+    assert_eq!(file, "tokenizer.json");
+    assert!(
+        problem.contains("299")
+            && problem.contains("128 rows")
+            && problem.contains("another model"),
+        "{problem}"
+    );
+}
+
 #[test]
 fn lora_rank_is_bounded_by_the_projections() {
     let model = load(&tiny_config(), tiny("model.safetensors")).expect("loads");

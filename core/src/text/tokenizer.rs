@@ -230,6 +230,16 @@ impl Tokenizer {
         self.inner.get_vocab_size(true)
     }
 
+    /// One past the largest id of the base vocabulary (added tokens not counted): the rows an
+    /// embedding needs for ordinary text to tokenize into ids it has.
+    pub fn base_id_bound(&self) -> usize {
+        self.inner
+            .get_vocab(false)
+            .values()
+            .max()
+            .map_or(0, |&id| id as usize + 1)
+    }
+
     /// Which tokens are BOS/EOS/PAD/UNK.
     pub fn special_tokens(&self) -> &SpecialTokens {
         &self.special
