@@ -111,12 +111,14 @@ fn a_strength_moves_the_hooked_output_by_exactly_strength_times_v() {
 fn the_cached_pass_is_steered_as_the_full_pass() {
     let mut model = tiny("llama");
     let width = model.hidden_size();
+    let unsteered = host(model.forward(ids(&PROMPT), None, &[]).unwrap().logits);
     model
         .set_steering(Some(
             Steering::new(hook(), some_vector(width), 3.0).unwrap(),
         ))
         .unwrap();
     let full = host(model.forward(ids(&PROMPT), None, &[]).unwrap().logits);
+    assert!(max_abs_diff(&full, &unsteered) > 1e-3);
     let vocab = model.vocab_size();
     let mut cache = model.new_cache();
     let mut last = Vec::new();
