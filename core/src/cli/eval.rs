@@ -143,7 +143,7 @@ pub struct EvalArgs {
     strength: Option<Strengths>,
     /// Print the difference table of two reports (A, then B) and write nothing.
     #[arg(long, num_args = 2, value_names = ["A", "B"],
-          conflicts_with_all = ["suite", "scenarios", "out", "latent", "capability"])]
+          conflicts_with_all = ["suite", "scenarios", "out", "latent", "capability", "steering"])]
     compare: Option<Vec<PathBuf>>,
     /// Where report.json, report.md and report.svg go (created if missing).
     #[arg(long, value_name = "DIR", required_unless_present = "compare")]
@@ -263,11 +263,10 @@ pub fn evaluate(evaluation: &Evaluation) -> Result<()> {
         ));
     }
     // A bad vector file fails before the model is loaded.
-    let vector = evaluation
-        .steering
-        .as_ref()
-        .map(|sweep| read_dir(&sweep.dir))
-        .transpose()?;
+    let steering = match &evaluation.steering {
+        Some(sweep) => Some((sweep, read_dir(&sweep.dir)?)),
+        None => None,
+    };
     let options = EvalOptions {
         generation: evaluation.classifier != Classifier::ForcedChoice,
         forced_choice: matches!(
@@ -283,9 +282,9 @@ pub fn evaluate(evaluation: &Evaluation) -> Result<()> {
         jobs: &jobs,
         options: &options,
     };
-    match (&evaluation.steering, vector) {
-        (Some(sweep), Some(vector)) => steering_sweep(&run, &mut ready, sweep, &vector),
-        _ => run.report(&ready, &evaluation.out, None).map(|_| ()),
+    match steering {
+        Some((sweep, vector)) => steering_sweep(&run, &mut ready, sweep, &vector),
+        None => run.report(&ready, &evaluation.out, None).map(|_| ()),
     }
 }
 
