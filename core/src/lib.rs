@@ -19,6 +19,7 @@ pub mod model;
 pub mod organism;
 pub mod rl;
 pub mod selfcheck;
+pub mod steering;
 pub mod text;
 pub mod train;
 

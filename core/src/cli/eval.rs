@@ -8,7 +8,9 @@
 //! neutral text; both are opt-in because they cost forward passes a deception-only run does not
 //! need. Files are written atomically (temp file, then rename), so a run that fails part-way never
 //! leaves a half-written report behind. `--compare A.json B.json` prints the difference of two
-//! reports and writes nothing.
+//! reports and writes nothing. `--steering DIR --strength 0,2,4` (a vector `soo steer` wrote)
+//! runs everything once per strength with the model steered, into `OUT/strength-S/`, and sets
+//! the reports side by side in `OUT/sweep.md` and `OUT/sweep.json`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -27,6 +29,9 @@ use soo_core::eval::{
     family, report, suites, svg,
 };
 use soo_core::model::Positions;
+use soo_core::steering::SteeringVector;
+use soo_core::steering::file::{check_fits, read_dir};
+use soo_core::steering::sweep::{Strengths, Sweep, strength_dir};
 use soo_core::{Error, Result};
 
 use super::loading::{ModelSource, Ready, load};
@@ -122,9 +127,23 @@ pub struct EvalArgs {
     /// neutral text.
     #[arg(long)]
     capability: bool,
+    /// A steering vector's folder (what `soo steer` writes): every forward pass adds
+    /// strength · v to its module's output (the steering baseline). Needs --strength.
+    #[arg(long, value_name = "DIR", requires = "strength")]
+    steering: Option<PathBuf>,
+    /// Steering strengths, a comma list (`0,2,4,8`; negative steers the other way): one full
+    /// evaluation per strength in `OUT/strength-S/`, and the sweep table in `OUT/sweep.md` and
+    /// `OUT/sweep.json`.
+    #[arg(
+        long,
+        value_name = "S,..",
+        requires = "steering",
+        allow_hyphen_values = true
+    )]
+    strength: Option<Strengths>,
     /// Print the difference table of two reports (A, then B) and write nothing.
     #[arg(long, num_args = 2, value_names = ["A", "B"],
-          conflicts_with_all = ["suite", "scenarios", "out", "latent", "capability"])]
+          conflicts_with_all = ["suite", "scenarios", "out", "latent", "capability", "steering"])]
     compare: Option<Vec<PathBuf>>,
     /// Where report.json, report.md and report.svg go (created if missing).
     #[arg(long, value_name = "DIR", required_unless_present = "compare")]
@@ -174,8 +193,19 @@ pub struct Evaluation {
     pub latent: Option<Positions>,
     /// Also run the capability checks.
     pub capability: bool,
-    /// Where report.json, report.md and report.svg go.
+    /// Steer the model and sweep these strengths, when asked.
+    pub steering: Option<SteeringSweep>,
+    /// Where report.json, report.md and report.svg go (with steering: one folder per
+    /// strength in it, and the sweep table).
     pub out: PathBuf,
+}
+
+/// `--steering DIR --strength S,..`: a steering vector's folder and the strengths to run.
+pub struct SteeringSweep {
+    /// What `soo steer` wrote.
+    pub dir: PathBuf,
+    /// One evaluation each, in this order.
+    pub strengths: Strengths,
 }
 
 /// Runs the suites and writes the reports, or compares two reports.
@@ -207,6 +237,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
         batch_size: args.batch_size,
         latent: args.latent.then_some(positions),
         capability: args.capability,
+        steering: match (args.steering, args.strength) {
+            (Some(dir), Some(strengths)) => Some(SteeringSweep { dir, strengths }),
+            _ => None,
+        },
         out,
     })
 }
@@ -219,7 +253,7 @@ fn check_n(n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Runs the suites of `evaluation` and writes its reports.
+/// Runs the suites of `evaluation` and writes its reports: once, or once per steering strength.
 pub fn evaluate(evaluation: &Evaluation) -> Result<()> {
     check_n(evaluation.n)?;
     let jobs = jobs(evaluation)?;
@@ -228,6 +262,11 @@ pub fn evaluate(evaluation: &Evaluation) -> Result<()> {
             "nothing to evaluate: give --suite, --scenarios, --latent or --capability".into(),
         ));
     }
+    // A bad vector file fails before the model is loaded.
+    let steering = match &evaluation.steering {
+        Some(sweep) => Some((sweep, read_dir(&sweep.dir)?)),
+        None => None,
+    };
     let options = EvalOptions {
         generation: evaluation.classifier != Classifier::ForcedChoice,
         forced_choice: matches!(
@@ -237,63 +276,163 @@ pub fn evaluate(evaluation: &Evaluation) -> Result<()> {
         batch_size: evaluation.batch_size,
         ..EvalOptions::default()
     };
-    let model = &evaluation.model.model;
-    let out = &evaluation.out;
-    let ready = load(&evaluation.model)?;
-    let classifiers: &[&str] = match evaluation.classifier {
-        Classifier::Authors => &["authors"],
-        Classifier::ThreeWay => &["three-way"],
-        Classifier::ForcedChoice => &["forced-choice"],
-        Classifier::All => &["authors", "three-way", "forced-choice"],
+    let mut ready = load(&evaluation.model)?;
+    let run = Run {
+        evaluation,
+        jobs: &jobs,
+        options: &options,
     };
-    let suites_json = run_jobs(&ready, &jobs, &options, classifiers)?;
+    match steering {
+        Some((sweep, vector)) => steering_sweep(&run, &mut ready, sweep, &vector),
+        None => run.report(&ready, &evaluation.out, None).map(|_| ()),
+    }
+}
 
-    let mut report = json!({
-        "model": model,
-        "backend": ready.device.kind,
-        "n": evaluation.n,
-        "seed": evaluation.seed,
-        "batch_size": options.batch_size,
-        "prompt_style": evaluation.style,
-        "answer_prefix": options.answer_prefix,
-        "max_new_tokens": options.max_new_tokens,
-        "load_s": ready.load_time.as_secs_f64(),
-        "suites": suites_json,
-    });
-    if let Some(file) = &evaluation.scenarios {
-        report["scenarios_file"] = json!(file.display().to_string());
-    }
-    if let Some(positions) = evaluation.latent {
-        let started = Instant::now();
-        let pairs = probe_pairs(&TrainingItems::builtin().items);
-        let table = pollster::block_on(latent_soo(&ready.loaded, &pairs, positions, 8))?;
-        let seconds = started.elapsed().as_secs_f64();
-        eprintln!("latent SOO: {} pairs in {seconds:.1} s", table.pairs);
-        report["latent"] = json!({
-            "table": table,
-            "markdown": table.markdown(),
-            "seconds": seconds,
+/// What every report of one `soo eval` shares: the options and the suites.
+struct Run<'a> {
+    evaluation: &'a Evaluation,
+    jobs: &'a [Job],
+    options: &'a EvalOptions,
+}
+
+impl Run<'_> {
+    /// Runs everything on the model as it is now and writes the reports into `out`;
+    /// `steering` (what the model is steered with) goes into report.json. Returns report.json's
+    /// text.
+    fn report(&self, ready: &Ready, out: &Path, steering: Option<Value>) -> Result<String> {
+        let evaluation = self.evaluation;
+        let options = self.options;
+        let classifiers: &[&str] = match evaluation.classifier {
+            Classifier::Authors => &["authors"],
+            Classifier::ThreeWay => &["three-way"],
+            Classifier::ForcedChoice => &["forced-choice"],
+            Classifier::All => &["authors", "three-way", "forced-choice"],
+        };
+        let suites_json = run_jobs(ready, self.jobs, options, classifiers)?;
+
+        let mut report = json!({
+            "model": evaluation.model.model,
+            "backend": ready.device.kind,
+            "n": evaluation.n,
+            "seed": evaluation.seed,
+            "batch_size": options.batch_size,
+            "prompt_style": evaluation.style,
+            "answer_prefix": options.answer_prefix,
+            "max_new_tokens": options.max_new_tokens,
+            "load_s": ready.load_time.as_secs_f64(),
+            "suites": suites_json,
         });
+        if let Some(file) = &evaluation.scenarios {
+            report["scenarios_file"] = json!(file.display().to_string());
+        }
+        if let Some(steering) = steering {
+            report["steering"] = steering;
+        }
+        if let Some(positions) = evaluation.latent {
+            let started = Instant::now();
+            let pairs = probe_pairs(&TrainingItems::builtin().items);
+            let table = pollster::block_on(latent_soo(&ready.loaded, &pairs, positions, 8))?;
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!("latent SOO: {} pairs in {seconds:.1} s", table.pairs);
+            report["latent"] = json!({
+                "table": table,
+                "markdown": table.markdown(),
+                "seconds": seconds,
+            });
+        }
+        if evaluation.capability {
+            let started = Instant::now();
+            let checks = pollster::block_on(capability(&ready.loaded, 4, 512))?;
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!("capability checks in {seconds:.1} s");
+            report["capability"] = json!({
+                "kl_to_base": checks.kl_to_base,
+                "perplexity": checks.perplexity,
+                "markdown": checks.markdown(),
+                "seconds": seconds,
+            });
+        }
+        std::fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| Error::Unsupported(format!("the report does not serialise: {e}")))?;
+        write_atomic(&out.join("report.json"), text.as_bytes())?;
+        write_atomic(&out.join("report.md"), report::markdown(&report).as_bytes())?;
+        write_atomic(&out.join("report.svg"), svg::chart(&report).as_bytes())?;
+        eprintln!("wrote {}", out.join("report.json").display());
+        Ok(text)
     }
-    if evaluation.capability {
-        let started = Instant::now();
-        let checks = pollster::block_on(capability(&ready.loaded, 4, 512))?;
-        let seconds = started.elapsed().as_secs_f64();
-        eprintln!("capability checks in {seconds:.1} s");
-        report["capability"] = json!({
-            "kl_to_base": checks.kl_to_base,
-            "perplexity": checks.perplexity,
-            "markdown": checks.markdown(),
-            "seconds": seconds,
+}
+
+/// `--steering DIR --strength S,..`: one report per strength in `OUT/strength-S/`, the model
+/// steered by `S · v` (the same loaded model, the steering swapped between runs), then the
+/// sweep table in `OUT/sweep.md` and `OUT/sweep.json`.
+fn steering_sweep(
+    run: &Run<'_>,
+    ready: &mut Ready,
+    sweep: &SteeringSweep,
+    vector: &SteeringVector,
+) -> Result<()> {
+    let folder = sweep.dir.display().to_string();
+    check_fits(vector, ready.loaded.model.shape(), &folder)?;
+    let info = &vector.info;
+    let evaluation = run.evaluation;
+    if let Some(model) = &info.model
+        && *model != evaluation.model.model
+    {
+        eprintln!(
+            "warning: {folder} was computed on {model}, not on {}",
+            evaluation.model.model
+        );
+    }
+    let adapters: Vec<String> = evaluation
+        .model
+        .adapters
+        .iter()
+        .map(|a| a.display().to_string())
+        .collect();
+    if info.adapters != adapters {
+        eprintln!(
+            "warning: {folder} was computed with adapters {:?}, this evaluation has {adapters:?}",
+            info.adapters
+        );
+    }
+    eprintln!(
+        "steering at {} ({} positions, {} pairs): ‖v‖ = {:.4}, hook norm {:.4}, residual norm {:.4}",
+        info.hook, info.positions, info.pairs, info.norm, info.activation_norm, info.residual_norm
+    );
+    let mut table = Sweep::new(vector);
+    for &strength in sweep.strengths.values() {
+        eprintln!(
+            "strength {strength}: adds {:.3} of the hook's norm",
+            vector.relative_to_activation(strength)
+        );
+        ready
+            .loaded
+            .model
+            .set_steering(Some(vector.steering(strength)?))?;
+        let out = evaluation.out.join(strength_dir(strength));
+        let steering = json!({
+            "dir": folder,
+            "hook": info.hook,
+            "positions": info.positions,
+            "direction": info.direction,
+            "strength": strength,
+            "norm": info.norm,
+            "added_norm": f64::from(strength).abs() * info.norm,
+            "relative_to_activation": vector.relative_to_activation(strength),
+            "relative_to_residual": vector.relative_to_residual(strength),
         });
+        let text = run.report(ready, &out, Some(steering))?;
+        let file = out.join("report.json").display().to_string();
+        table.add(vector, strength, &file, &text)?;
     }
-    std::fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
-    let text = serde_json::to_string_pretty(&report)
-        .map_err(|e| Error::Unsupported(format!("the report does not serialise: {e}")))?;
-    write_atomic(&out.join("report.json"), text.as_bytes())?;
-    write_atomic(&out.join("report.md"), report::markdown(&report).as_bytes())?;
-    write_atomic(&out.join("report.svg"), svg::chart(&report).as_bytes())?;
-    eprintln!("wrote {}", out.join("report.json").display());
+    ready.loaded.model.set_steering(None)?;
+    let out = &evaluation.out;
+    let json = serde_json::to_string_pretty(&table)
+        .map_err(|e| Error::Unsupported(format!("the sweep does not serialise: {e}")))?;
+    write_atomic(&out.join("sweep.json"), json.as_bytes())?;
+    write_atomic(&out.join("sweep.md"), table.markdown().as_bytes())?;
+    eprintln!("wrote {}", out.join("sweep.md").display());
     Ok(())
 }
 

@@ -204,6 +204,7 @@ fn evaluate(
         batch_size: e.batch_size.unwrap_or(eval::DEFAULT_BATCH_SIZE),
         latent: e.latent.then_some(Positions::Last),
         capability: e.capability,
+        steering: None,
         out: out.to_path_buf(),
     })
 }

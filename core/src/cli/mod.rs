@@ -13,6 +13,7 @@ mod organism;
 mod progress;
 mod rl;
 mod selfcheck;
+mod steer;
 mod tokenize;
 mod train;
 
@@ -46,6 +47,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run deception suites on a model and write a report (JSON and Markdown).
     Eval(eval::EvalArgs),
+    /// Compute the steering baseline's vector (mean self minus mean other activations over the
+    /// SOO pairs at a hook) for `soo eval --steering`.
+    Steer(steer::SteerArgs),
     /// Train a LoRA adapter with the SOO loss (or a control) and save it in peft's layout.
     Train(train::TrainArgs),
     /// Check an adapter against its model and copy it, or merge it into full weights.
@@ -70,6 +74,7 @@ pub fn main() -> i32 {
         Command::Activations(args) => activations::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Steer(args) => steer::run(args),
         Command::Train(args) => train::run(args),
         Command::Export(args) => export::run(args),
         Command::Run(args) => experiment::run(args),

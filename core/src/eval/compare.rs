@@ -3,13 +3,14 @@
 //! intervals. Reads only what the table needs, so reports from older soo versions still compare;
 //! a report that lacks it is an error naming the file and the missing part.
 
+use serde::Serialize;
 use serde_json::Value;
 
 use super::report::rate_of;
 use crate::{Error, Result};
 
 /// One suite and classifier's rate in one report.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rate {
     /// Suite name.
     pub suite: String,

@@ -143,8 +143,7 @@ impl Attention {
             .swap_dims(1, 2)
             .reshape([batch, seq, self.heads * self.head_dim]);
         let out = hooks.project(Site::OProj, &self.o_proj, out);
-        hooks.offer(Site::SelfAttn, &out);
-        out
+        hooks.offer(Site::SelfAttn, out)
     }
 }
 

@@ -130,9 +130,7 @@ impl DecoderLayer {
         if let Some(norm) = &self.mlp_out_norm {
             h = norm.forward(h);
         }
-        let out = x + h;
-        hooks.offer(Site::Residual, &out);
-        out
+        hooks.offer(Site::Residual, x + h)
     }
 }
 

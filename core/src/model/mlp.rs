@@ -90,7 +90,6 @@ impl Mlp {
         let gate = hooks.project(Site::GateProj, &self.gate_proj, x.clone());
         let up = hooks.project(Site::UpProj, &self.up_proj, x);
         let out = hooks.project(Site::DownProj, &self.down_proj, self.act.apply(gate) * up);
-        hooks.offer(Site::Mlp, &out);
-        out
+        hooks.offer(Site::Mlp, out)
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Build a [`Model`] from a config.json and a [`WeightSource`]; run [`Model::forward`] for
 //! logits plus the outputs of chosen modules ([`ModulePath`], e.g. `layers.18.self_attn.o_proj`),
-//! or [`Model::forward_cached`] to decode a token at a time.
+//! or [`Model::forward_cached`] to decode a token at a time. [`Model::set_steering`] adds a
+//! [`Steering`] vector to one module's output in every pass.
 
 mod attention;
 mod decoder;
@@ -17,6 +18,7 @@ mod positions;
 mod projection;
 mod rope;
 mod shape;
+mod steering;
 mod weights;
 
 use std::collections::BTreeMap;
@@ -31,6 +33,7 @@ pub use path::{ModulePath, Site};
 pub use positions::Positions;
 pub use rope::RopeConfig;
 pub use shape::ModelShape;
+pub use steering::Steering;
 
 use crate::load::WeightSource;
 use crate::{Error, Result};
@@ -55,6 +58,9 @@ pub struct ForwardOutput {
 pub struct Model<A: Adapter> {
     decoder: Decoder,
     adapter: Option<A>,
+    /// Added to one module's output in every pass but the base model's; not a parameter.
+    #[module(skip)]
+    steering: Option<Steering>,
     #[module(skip)]
     family: Family,
     #[module(skip)]
@@ -91,6 +97,7 @@ impl<A: Adapter + Module + ModuleDisplay> Model<A> {
         Ok(Model {
             decoder,
             adapter: None,
+            steering: None,
             family: config.family(),
             shape: spec.shape(),
             vocab: spec.vocab,
@@ -155,6 +162,23 @@ impl<A: Adapter + Module + ModuleDisplay> Model<A> {
     /// The attached adapter.
     pub fn adapter(&self) -> Option<&A> {
         self.adapter.as_ref()
+    }
+
+    /// Sets (or, with `None`, removes) the steering: from now on every forward pass adds its
+    /// vector to its module's output, with or without an adapter, except the base model's
+    /// ([`Model::forward_base`], the reference that KL-to-base compares with). Fails when the
+    /// module is not in this model or the vector is not as wide as its output.
+    pub fn set_steering(&mut self, steering: Option<Steering>) -> Result<()> {
+        if let Some(steering) = &steering {
+            steering.check(&self.shape)?;
+        }
+        self.steering = steering;
+        Ok(())
+    }
+
+    /// The steering in effect, if any.
+    pub fn steering(&self) -> Option<&Steering> {
+        self.steering.as_ref()
     }
 
     /// Adds the attached adapter's branches (for LoRA `A·B·scaling`) into the base weights and
@@ -243,8 +267,8 @@ impl<A: Adapter + Module + ModuleDisplay> Model<A> {
         self.run(input_ids, attention_mask, None, captures, Mode::Training)
     }
 
-    /// The logits `[batch, seq, vocab]` of the base model, without the adapter and outside
-    /// the autodiff graph: the reference for KL-to-base terms and capability checks.
+    /// The logits `[batch, seq, vocab]` of the base model, without the adapter or the
+    /// steering and outside the autodiff graph: the reference for KL-to-base terms and capability checks.
     pub fn forward_base(
         &self,
         input_ids: Tensor<2, Int>,
@@ -323,11 +347,14 @@ impl<A: Adapter + Module + ModuleDisplay> Model<A> {
                 ),
             });
         }
-        let adapter = match mode {
-            Mode::Base => None,
-            Mode::Adapted | Mode::Training => self.adapter.as_ref().map(|a| a as &dyn Adapter),
+        let (adapter, steering) = match mode {
+            Mode::Base => (None, None),
+            Mode::Adapted | Mode::Training => (
+                self.adapter.as_ref().map(|a| a as &dyn Adapter),
+                self.steering.as_ref(),
+            ),
         };
-        let mut hooks = hooks::Hooks::new(captures, adapter, mode == Mode::Training);
+        let mut hooks = hooks::Hooks::new(captures, adapter, steering, mode == Mode::Training);
         let logits = self.decoder.forward(
             input_ids,
             attention_mask.as_ref(),
@@ -361,13 +388,13 @@ impl<A: Adapter + Module + ModuleDisplay> Model<A> {
     }
 }
 
-/// Whether a forward pass uses the adapter, and with dropout.
+/// Whether a forward pass uses the adapter and the steering, and with dropout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
-    /// Without the adapter.
+    /// Without the adapter or the steering.
     Base,
-    /// With the adapter, deterministic.
+    /// With the adapter and the steering, deterministic.
     Adapted,
-    /// With the adapter and its dropout.
+    /// With the adapter (and its dropout) and the steering.
     Training,
 }

@@ -51,6 +51,7 @@ fn run_eval(
             batch_size: eval::DEFAULT_BATCH_SIZE,
             latent: None,
             capability: true,
+            steering: None,
             out: out.to_path_buf(),
         })?;
     } else {

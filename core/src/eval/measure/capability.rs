@@ -61,8 +61,12 @@ pub struct KlToBase {
     pub positions: usize,
     /// Prompts.
     pub prompts: usize,
-    /// Whether an adapter was attached (without one the value is 0 by construction).
+    /// Whether an adapter was attached (without one or steering the value is 0 by
+    /// construction).
     pub adapter: bool,
+    /// Whether the model was steered (`Model::set_steering`): the base is then unsteered.
+    #[serde(default)]
+    pub steered: bool,
 }
 
 /// Perplexity on a text.
@@ -96,7 +100,12 @@ impl CapabilityReport {
              | perplexity | {:.3} (NLL {:.4} nats/token) | {} tokens of the neutral text |\n",
             kl.mean,
             kl.max,
-            if kl.adapter { "" } else { ", no adapter" },
+            match (kl.adapter, kl.steered) {
+                (false, false) => ", no adapter",
+                (false, true) => ", steered",
+                (true, true) => ", adapter and steering",
+                (true, false) => "",
+            },
             kl.positions,
             kl.prompts,
             ppl.perplexity,
@@ -139,6 +148,7 @@ pub async fn kl_to_base(
         ));
     }
     let adapter = model.adapter().is_some();
+    let steered = model.steering().is_some();
     let model = model.valid();
     let device = device_of(&model)?;
     let (mut total, mut max, mut positions) = (0.0f64, 0.0f64, 0usize);
@@ -168,6 +178,7 @@ pub async fn kl_to_base(
         positions,
         prompts: prompts.len(),
         adapter,
+        steered,
     })
 }
 

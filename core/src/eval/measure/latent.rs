@@ -200,8 +200,9 @@ async fn chunk_mse(
     read_f32(stacked).await
 }
 
-/// The rows `index[b]` of `x` flattened to `[batch * seq, width]`: `[batch, width]`.
-fn rows_at(x: Tensor<3>, positions: &[usize]) -> Tensor<2> {
+/// The rows `index[b]` of `x` flattened to `[batch * seq, width]`: `[batch, width]`. Shared
+/// with the steering vector (`steering::vector`), which pools pairs the same way.
+pub(crate) fn rows_at(x: Tensor<3>, positions: &[usize]) -> Tensor<2> {
     let [batch, seq, width] = x.dims();
     let index: Vec<i64> = positions
         .iter()
@@ -248,7 +249,7 @@ fn prefix_mse(a: Tensor<3>, b: Tensor<3>, len_a: &[usize], len_b: &[usize]) -> T
 
 /// x: `[batch, seq, width]` → `[batch, width]`: each row's mean over its first `lens[b]`
 /// positions (its real tokens).
-fn real_mean(x: Tensor<3>, lens: &[usize]) -> Tensor<2> {
+pub(crate) fn real_mean(x: Tensor<3>, lens: &[usize]) -> Tensor<2> {
     let [batch, seq, width] = x.dims();
     let mut weights = Vec::with_capacity(batch * seq);
     for &len in lens {
