@@ -164,6 +164,35 @@ fn a_tokenizer_of_another_model_is_refused_on_load() {
 }
 
 #[test]
+fn malformed_tokenizer_decoders_are_errors_not_panics() {
+    // tokenizers 0.22.2 panics on these (found by the fuzz target `hf_folder`); soo checks first.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../www/models/toy-world/tokenizer.json");
+    let clean: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    for decoder in [
+        json!(5),
+        json!({"type": "NoSuchDecoder"}),
+        json!({"type": "Sequence", "decoders": [{"type": "Fuse"}, 7]}),
+        json!({"type": "Sequence"}),
+    ] {
+        let mut tokenizer = clean.clone();
+        tokenizer["decoder"] = decoder.clone();
+        let (file, problem) = format_problem(soo_core::text::Tokenizer::from_json(
+            "tokenizer.json",
+            &serde_json::to_vec(&tokenizer).unwrap(),
+        ));
+        assert_eq!(file, "tokenizer.json");
+        assert!(problem.contains("decoder"), "{decoder}: {problem}");
+    }
+    // Text that is not JSON at all, cut inside the decoder: an error too.
+    let text = serde_json::to_string(&clean).unwrap();
+    let cut = &text[..text.find("\"decoder\"").unwrap() + 14];
+    format_problem(soo_core::text::Tokenizer::from_json(
+        "tokenizer.json",
+        cut.as_bytes(),
+    ));
+}
+
+#[test]
 fn lora_rank_is_bounded_by_the_projections() {
     let model = load(&tiny_config(), tiny("model.safetensors")).expect("loads");
     let device = flex_device();

@@ -85,6 +85,13 @@ impl Tokenizer {
     /// are not in that file (they live in `tokenizer_config.json`): set them with
     /// [`Tokenizer::with_special_tokens`].
     pub fn from_json(file: &str, bytes: &[u8]) -> Result<Self> {
+        // tokenizers panics on some malformed decoders (see `check_decoder`): read the file as
+        // JSON and check its decoder first, so that they are errors naming the file.
+        let json: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| format_error(file, format!("not valid JSON: {e}")))?;
+        if let Some(decoder) = json.get("decoder").filter(|d| !d.is_null()) {
+            check_decoder(file, decoder, "decoder")?;
+        }
         let inner = tokenizers::Tokenizer::from_bytes(bytes).map_err(|e| tok_error(file, e))?;
         Ok(Self {
             inner,
@@ -409,4 +416,54 @@ mod tests {
         assert_eq!(a[usize::from(b'A')], 'A');
         assert_eq!(respell("é", &a), "Ã©");
     }
+}
+
+/// The decoder types tokenizers 0.22 reads.
+const DECODER_TYPES: [&str; 10] = [
+    "BPEDecoder",
+    "ByteLevel",
+    "WordPiece",
+    "Metaspace",
+    "CTC",
+    "Sequence",
+    "Replace",
+    "Fuse",
+    "Strip",
+    "ByteFallback",
+];
+
+/// Checks that `decoder` (at `path` in `file`) is an object whose `type` tokenizers knows, and
+/// so is every decoder of a `Sequence`. tokenizers 0.22.2 deserialises a decoder with
+/// `expect("Helper")` (src/decoders/mod.rs:90), so any other value panics instead of erring;
+/// the fuzz target `hf_folder` (core/tests/fuzz) found it. The fields inside a known type are
+/// left to tokenizers, which reports them as errors.
+fn check_decoder(file: &str, decoder: &serde_json::Value, path: &str) -> Result<()> {
+    let kind = decoder.get("type").and_then(serde_json::Value::as_str);
+    match kind {
+        Some(kind) if DECODER_TYPES.contains(&kind) => {}
+        _ => {
+            return Err(format_error(
+                file,
+                format!(
+                    "{path}: not a decoder tokenizers reads (an object whose \"type\" is one of {})",
+                    DECODER_TYPES.join(", ")
+                ),
+            ));
+        }
+    }
+    if kind == Some("Sequence") {
+        let parts = decoder
+            .get("decoders")
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(|| {
+                format_error(
+                    file,
+                    format!("{path}: a Sequence needs a \"decoders\" list"),
+                )
+            })?;
+        for (i, part) in parts.iter().enumerate() {
+            check_decoder(file, part, &format!("{path}.decoders[{i}]"))?;
+        }
+    }
+    Ok(())
 }

@@ -410,7 +410,18 @@ fn campaign_per_target() {
         }
         let f = campaign(target, executions, seed, keep_last);
         if save {
-            for input in &f.new_inputs {
+            // The corpus is committed: small entries only, at most 30 per target.
+            let base = &(target.seeds)()[0];
+            let small = |input: &&Input| {
+                let changed: usize = input
+                    .iter()
+                    .zip(base)
+                    .filter(|((_, a), (_, b))| a != b)
+                    .map(|((_, a), _)| a.len())
+                    .sum();
+                changed <= 16 << 10
+            };
+            for input in f.new_inputs.iter().filter(small).take(30) {
                 save_entry(&corpus_dir(target.name), target, input);
             }
         }

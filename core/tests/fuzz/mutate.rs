@@ -286,7 +286,11 @@ pub fn safetensors(u: &mut Unstructured, bytes: &mut Vec<u8>, other: &[u8]) -> R
             if u.ratio(1, 3)? {
                 // Aim at the fields that size things.
                 if let Value::Object(map) = &mut v {
-                    let names: Vec<String> = map.keys().cloned().collect();
+                    let names: Vec<String> = map
+                        .iter()
+                        .filter(|(_, entry)| entry.is_object())
+                        .map(|(name, _)| name.clone())
+                        .collect();
                     let name = u.choose(&names)?;
                     let field = *u.choose(&["dtype", "shape", "data_offsets"])?;
                     let slot = &mut map[name.as_str()][field];
