@@ -25,6 +25,8 @@ extern "C" {
     fn new(url: &str, options: &JsValue) -> Result<JsWorker, JsValue>;
     #[wasm_bindgen(method, catch, js_class = "Worker", js_name = postMessage)]
     fn post_message(this: &JsWorker, message: &JsValue, transfer: &Array) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, js_class = "Worker")]
+    fn terminate(this: &JsWorker);
 }
 
 /// A request on its way: where its events and its result go.
@@ -40,12 +42,25 @@ struct Client {
     ready: Promise,
     next_id: u32,
     pending: HashMap<u32, Pending>,
-    /// Why the worker is gone, once it is.
-    failed: Option<String>,
 }
+
+/// What the page does when the worker crashes (see [`on_crash`]).
+type CrashListener = std::rc::Rc<dyn Fn(String)>;
 
 thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+    /// The device request the page started the worker with: a worker started after a crash is
+    /// set up the same way before it serves anything else.
+    static INIT: RefCell<Option<Request>> = const { RefCell::new(None) };
+    /// Told when the worker crashes (see [`on_crash`]).
+    static ON_CRASH: RefCell<Option<CrashListener>> = const { RefCell::new(None) };
+}
+
+/// Sets what happens when the worker crashes: `listener` gets the reason in words. A crash
+/// loses what the worker held (the model, an adapter); the next request starts a fresh worker
+/// on the same device, so the page stays usable once it says "load the model again".
+pub fn on_crash(listener: impl Fn(String) + 'static) {
+    ON_CRASH.with(|l| *l.borrow_mut() = Some(std::rc::Rc::new(listener)));
 }
 
 /// The module script the worker starts with: import the glue, wait for the compiled module.
@@ -118,7 +133,8 @@ pub fn start() -> Result<(), String> {
     on_message.forget();
     let on_error = Closure::<dyn FnMut(JsValue)>::new(|event: JsValue| {
         fail(format!(
-            "the model's worker stopped ({}): reload the page to start again",
+            "the model's worker stopped ({}); a fresh one starts with the next request, \
+             without the model: load it again",
             js_text(&protocol::get(&event, "message"))
         ));
     });
@@ -135,7 +151,6 @@ pub fn start() -> Result<(), String> {
             ready,
             next_id: 0,
             pending: HashMap::new(),
-            failed: None,
         })
     });
     Ok(())
@@ -176,18 +191,18 @@ fn on_message(ready: &Function, data: JsValue) {
     }
 }
 
-/// Fails every request on its way: the worker is gone.
+/// The worker is gone (an uncaught error or a trap in it): every request on its way fails with
+/// `why`, and the worker is ended and forgotten, so that the next request starts a fresh one.
 fn fail(why: String) {
-    let pending: Vec<Pending> = CLIENT.with(|c| {
-        let mut c = c.borrow_mut();
-        let Some(c) = c.as_mut() else {
-            return Vec::new();
-        };
-        c.failed = Some(why.clone());
-        c.pending.drain().map(|(_, p)| p).collect()
-    });
-    for p in pending {
+    let Some(mut client) = CLIENT.with(|c| c.borrow_mut().take()) else {
+        return;
+    };
+    client.worker.terminate();
+    for (_, p) in client.pending.drain() {
         let _ = p.reject.call1(&JsValue::NULL, &why.clone().into());
+    }
+    if let Some(listener) = ON_CRASH.with(|l| l.borrow().clone()) {
+        listener(why);
     }
 }
 
@@ -198,6 +213,24 @@ pub async fn call(
     files: Files,
     on_event: impl FnMut(Event) + 'static,
 ) -> Result<(Reply, Files), String> {
+    call_boxed(request, files, Box::new(on_event)).await
+}
+
+/// [`call`] without its type parameter, so that it can call itself (boxed) to set up a fresh
+/// worker's device first.
+async fn call_boxed(
+    request: Request,
+    files: Files,
+    on_event: Box<dyn FnMut(Event)>,
+) -> Result<(Reply, Files), String> {
+    if let Request::Init { .. } = &request {
+        INIT.with(|i| *i.borrow_mut() = Some(request.clone()));
+    } else if CLIENT.with(|c| c.borrow().is_none())
+        && let Some(init) = INIT.with(|i| i.borrow().clone())
+    {
+        // A fresh worker after a crash: set its device up as the first one was.
+        Box::pin(call_boxed(init, Files::new(), Box::new(|_| {}))).await?;
+    }
     start()?;
     let ready = CLIENT.with(|c| c.borrow().as_ref().map(|c| c.ready.clone()));
     if let Some(ready) = ready {
@@ -207,15 +240,12 @@ pub async fn call(
     protocol::set(&message, "request", &protocol::to_js(&request)?);
     let (files, transfer) = protocol::files_to_js(files);
     protocol::set(&message, "files", &files);
-    let mut on_event = Some(Box::new(on_event) as Box<dyn FnMut(Event)>);
-    let mut sent = Ok(());
+    let mut on_event = Some(on_event);
+    let mut sent: Result<(), String> = Ok(());
     let answer = Promise::new(&mut |resolve, reject| {
         sent = CLIENT.with(|c| {
             let mut c = c.borrow_mut();
             let c = c.as_mut().ok_or("the model's worker is not running")?;
-            if let Some(why) = &c.failed {
-                return Err(why.clone());
-            }
             let id = c.next_id;
             c.next_id += 1;
             protocol::set(&message, "id", &id.into());

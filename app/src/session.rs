@@ -36,6 +36,8 @@ pub enum ModelState {
     Ready(ModelInfo),
     /// Loading failed.
     Failed(String),
+    /// The worker holding the model crashed: the page goes on with a fresh worker and no model.
+    Lost(String),
 }
 
 /// One file's download.
@@ -146,6 +148,14 @@ impl Lab {
         let result = client::call(request, files, on_event).await;
         self.busy.set(None);
         result
+    }
+
+    /// The worker crashed and took the model with it (see [`client::on_crash`]): the page
+    /// says so and goes on; the next request starts a fresh worker.
+    pub fn lose_model(&self, why: String) {
+        self.model.set(ModelState::Lost(why));
+        self.trained.set(false);
+        self.generation.update(|g| *g += 1);
     }
 }
 

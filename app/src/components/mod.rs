@@ -82,6 +82,7 @@ fn Page() -> impl IntoView {
     provide_context(params);
     let lab = Lab::new();
     provide_context(lab);
+    client::on_crash(move |why| lab.lose_model(why));
     let backend = params.backend.get;
     let model_url = params.model.get;
     let (token_ids, _) = leptos_router::hooks::query_signal::<String>("ids");

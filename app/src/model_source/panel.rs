@@ -188,6 +188,9 @@ pub fn ModelPanel(
                 ModelState::Failed(e) => view! {
                     <p class="notice error" role="alert" data-testid="model-error">"The model could not load: " {e}</p>
                 }.into_any(),
+                ModelState::Lost(e) => view! {
+                    <p class="notice error" role="alert" data-testid="model-lost">"The model was lost: " {e}</p>
+                }.into_any(),
             }}
             {move || lab.storage.get().map(|note| view! {
                 <p class="notice fallback" role="status" data-testid="storage-notice">{note}</p>

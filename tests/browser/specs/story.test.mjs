@@ -31,6 +31,13 @@ test("the story renders and is keyboard navigable", { timeout: 120_000 }, async 
     await page.keyboard.press("End");
     await page.getByTestId("step-meaning").waitFor({ state: "visible" });
     assert.match(await page.getByTestId("step-meaning").textContent(), /2412\.16325/);
+    // "What it means" cites the paper, both replications and the project's own documents only.
+    const links = await page.getByTestId("step-meaning").locator("a").evaluateAll((as) => as.map((a) => a.href));
+    for (const cited of ["arxiv.org/abs/2412.16325", "DRAGNLabs/self-concept-experiments", "marcobaumann/paper-soo-overlap", "/docs/soo-results.md"]) {
+      assert.ok(links.some((href) => href.includes(cited)), `step 7 links ${cited}: ${links}`);
+    }
+    assert.ok(links.every((href) => /arxiv\.org|github\.com\/(DRAGNLabs|marcobaumann|soo-project\/soo\/blob\/main\/docs)/.test(href)), `${links}`);
+    assert.doesNotMatch(await page.getByTestId("step-meaning").textContent(), /SOO\.md/);
     await page.keyboard.press("ArrowRight");
     await page.getByTestId("step-burglar").waitFor({ state: "visible" });
     await page.keyboard.press("ArrowLeft");
