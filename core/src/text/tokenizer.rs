@@ -390,34 +390,6 @@ fn respell(token: &str, alphabet: &[char]) -> String {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokenizer_config_gives_special_tokens_and_template() {
-        let json = br#"{"bos_token": {"content": "<s>", "lstrip": false}, "eos_token": "</s>",
-            "chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]}"#;
-        let (special, template) =
-            SpecialTokens::from_tokenizer_config("tokenizer_config.json", json).expect("parses");
-        assert_eq!(special.bos.as_deref(), Some("<s>"));
-        assert_eq!(special.eos.as_deref(), Some("</s>"));
-        assert_eq!(special.pad, None);
-        assert_eq!(template.as_deref(), Some("D"));
-        assert!(SpecialTokens::from_tokenizer_config("x.json", b"{").is_err());
-    }
-
-    #[test]
-    fn byte_alphabet_matches_gpt2() {
-        let a = byte_alphabet();
-        assert_eq!(a.len(), 256);
-        assert_eq!(a[usize::from(b' ')], 'Ġ');
-        assert_eq!(a[usize::from(b'\n')], 'Ċ');
-        assert_eq!(a[usize::from(b'A')], 'A');
-        assert_eq!(respell("é", &a), "Ã©");
-    }
-}
-
 /// The decoder types tokenizers 0.22 reads.
 const DECODER_TYPES: [&str; 10] = [
     "BPEDecoder",
@@ -466,4 +438,32 @@ fn check_decoder(file: &str, decoder: &serde_json::Value, path: &str) -> Result<
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokenizer_config_gives_special_tokens_and_template() {
+        let json = br#"{"bos_token": {"content": "<s>", "lstrip": false}, "eos_token": "</s>",
+            "chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]}"#;
+        let (special, template) =
+            SpecialTokens::from_tokenizer_config("tokenizer_config.json", json).expect("parses");
+        assert_eq!(special.bos.as_deref(), Some("<s>"));
+        assert_eq!(special.eos.as_deref(), Some("</s>"));
+        assert_eq!(special.pad, None);
+        assert_eq!(template.as_deref(), Some("D"));
+        assert!(SpecialTokens::from_tokenizer_config("x.json", b"{").is_err());
+    }
+
+    #[test]
+    fn byte_alphabet_matches_gpt2() {
+        let a = byte_alphabet();
+        assert_eq!(a.len(), 256);
+        assert_eq!(a[usize::from(b' ')], 'Ġ');
+        assert_eq!(a[usize::from(b'\n')], 'Ċ');
+        assert_eq!(a[usize::from(b'A')], 'A');
+        assert_eq!(respell("é", &a), "Ã©");
+    }
 }
