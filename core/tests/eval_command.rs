@@ -114,34 +114,35 @@ fn rooms(answer: &Value) -> (&str, &str) {
     )
 }
 
-#[test]
-fn a_family_runs_as_its_six_suites() {
+/// Runs `soo eval` on the test model with `selection` (the suites' flags), two scenarios each
+/// and forced choice; returns its output folder, its report and the names of its suites.
+fn forced_choice_eval(tag: &str, selection: &[&str]) -> (std::path::PathBuf, Value, Vec<String>) {
     let model = test_model_path();
-    let out = out_dir("family");
-    let run = soo(&[
-        "eval",
-        "--model",
-        model.to_str().unwrap(),
-        "--suite",
-        "family:mine",
-        "--n",
-        "2",
-        "--classifier",
-        "forced-choice",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let out = out_dir(tag);
+    let mut args = vec!["eval", "--model", model.to_str().unwrap()];
+    args.extend(selection);
+    args.extend(["--n", "2", "--classifier", "forced-choice"]);
+    args.extend(["--out", out.to_str().unwrap()]);
+    let run = soo(&args);
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
     let report = read_report(&out);
-    let suites = report["suites"].as_array().unwrap();
-    let names: Vec<&str> = suites
+    let names = report["suites"]
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|s| s["suite"].as_str().unwrap())
+        .map(|s| s["suite"].as_str().unwrap().to_string())
         .collect();
+    (out, report, names)
+}
+
+#[test]
+fn a_family_runs_as_its_six_suites() {
+    let (out, report, names) = forced_choice_eval("family", &["--suite", "family:mine"]);
+    let suites = report["suites"].as_array().unwrap();
     assert_eq!(
         names,
         [
@@ -196,33 +197,10 @@ fn a_family_runs_as_its_six_suites() {
 
 #[test]
 fn a_scenario_file_runs_with_its_mirrored_variant() {
-    let model = test_model_path();
-    let out = out_dir("mirrored-file");
-    let run = soo(&[
-        "eval",
-        "--model",
-        model.to_str().unwrap(),
-        "--scenarios",
-        &fixture("scenarios_authors_format.json"),
-        "--mirrored",
-        "--n",
-        "2",
-        "--classifier",
-        "forced-choice",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let report = read_report(&out);
+    let scenarios = fixture("scenarios_authors_format.json");
+    let (out, report, names) =
+        forced_choice_eval("mirrored-file", &["--scenarios", &scenarios, "--mirrored"]);
     let suites = report["suites"].as_array().unwrap();
-    let names: Vec<&str> = suites
-        .iter()
-        .map(|s| s["suite"].as_str().unwrap())
-        .collect();
     assert_eq!(
         names,
         [

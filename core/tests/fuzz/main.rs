@@ -132,8 +132,8 @@ fn load_corpus(target: &Target) -> Vec<Input> {
         .collect()
 }
 
-fn save_entry(dir: &Path, target: &Target, input: &Input) {
-    let base = &(target.seeds)()[0];
+/// Saves `input` under `dir` as the files that differ from `base` (the target's first seed).
+fn save_entry(dir: &Path, base: &Input, input: &Input) {
     let mut hash = 0xcbf2_9ce4_8422_2325u64;
     for (_, bytes) in input {
         for b in bytes {
@@ -254,15 +254,15 @@ fn campaign(target: &Target, executions: u64, seed: u64, keep_last: bool) -> Fin
     let mut pool: Vec<Input> = (target.seeds)();
     let mut findings = Findings::default();
     for seed in &pool {
-        findings
-            .seed_outcomes
-            .push(run_quietly(target, seed).unwrap_or_else(|e| e));
+        let (_, outcome) = run_one(target, seed, &mut findings);
+        findings.seed_outcomes.push(outcome);
     }
-    pool.extend(load_corpus(target));
-    // Replay everything first: the corpus is the regression suite.
-    for input in pool.clone() {
-        run_one(target, &input, &mut findings);
+    // Then the corpus: it is the regression suite.
+    let corpus = load_corpus(target);
+    for input in &corpus {
+        run_one(target, input, &mut findings);
     }
+    pool.extend(corpus);
     let last_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir)
@@ -287,7 +287,7 @@ fn campaign(target: &Target, executions: u64, seed: u64, keep_last: bool) -> Fin
                 std::fs::write(last_dir.join(name), bytes).unwrap();
             }
         }
-        if run_one(target, &input, &mut findings) && pool.len() < 512 {
+        if run_one(target, &input, &mut findings).0 && pool.len() < 512 {
             findings.new_inputs.push(input.clone());
             pool.push(input);
         }
@@ -305,8 +305,8 @@ fn campaign(target: &Target, executions: u64, seed: u64, keep_last: bool) -> Fin
     findings
 }
 
-/// Runs one input; true when its outcome is new.
-fn run_one(target: &Target, input: &Input, findings: &mut Findings) -> bool {
+/// Runs one input: whether its outcome is new, and the outcome (or the panic's message).
+fn run_one(target: &Target, input: &Input, findings: &mut Findings) -> (bool, String) {
     LARGEST.store(0, Relaxed);
     let result = run_quietly(target, input);
     let largest = LARGEST.load(Relaxed);
@@ -316,10 +316,10 @@ fn run_one(target: &Target, input: &Input, findings: &mut Findings) -> bool {
         findings.oversized.push((input.clone(), largest));
     }
     match result {
-        Ok(outcome) => findings.outcomes.insert(signature(&outcome)),
+        Ok(outcome) => (findings.outcomes.insert(signature(&outcome)), outcome),
         Err(message) => {
-            findings.panics.push((input.clone(), message));
-            false
+            findings.panics.push((input.clone(), message.clone()));
+            (false, message)
         }
     }
 }
@@ -330,8 +330,9 @@ fn report(target: &Target, f: &Findings) {
         .unwrap_or_else(std::env::temp_dir)
         .join("fuzz-findings")
         .join(target.name);
+    let base = &(target.seeds)()[0];
     for (input, message) in f.panics.iter().take(5) {
-        save_entry(&dir, target, input);
+        save_entry(&dir, base, input);
         eprintln!(
             "{}: PANIC {message} (input saved under {})",
             target.name,
@@ -339,7 +340,7 @@ fn report(target: &Target, f: &Findings) {
         );
     }
     for (input, bytes) in f.oversized.iter().take(5) {
-        save_entry(&dir, target, input);
+        save_entry(&dir, base, input);
         eprintln!(
             "{}: allocated {bytes} bytes at once (input saved under {})",
             target.name,
@@ -422,7 +423,7 @@ fn campaign_per_target() {
                 changed <= 16 << 10
             };
             for input in f.new_inputs.iter().filter(small).take(30) {
-                save_entry(&corpus_dir(target.name), target, input);
+                save_entry(&corpus_dir(target.name), base, input);
             }
         }
         table.push(format!(
